@@ -1,0 +1,581 @@
+// SPDX-License-Identifier: GPL-2.0
+/* tlstop.bpf.c - uprobes on OpenSSL/BoringSSL, fd capture from syscall
+ * tracepoints, and the process lifecycle hooks that keep the maps bounded. */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
+#include "tlstop.h"
+
+#define AF_UNIX 1
+#define AF_INET 2
+#define AF_INET6 10
+#define S_IFMT 00170000
+#define S_IFSOCK 0140000
+#define PROT_EXEC 0x4
+#define IPPROTO_TCP 6
+
+const volatile __u32 targ_self_pid = 0; /* tlstop never traces itself */
+const volatile __u32 targ_snaplen = TLSTOP_SNAPLEN_DEFAULT;
+const volatile bool targ_filter_pids = false;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 16 * 1024 * 1024); /* resized by userspace */
+} events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct tlstop_counters);
+} counters SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, TLSTOP_MAX_LIBS);
+	__type(key, __u32);
+	__type(value, struct tlstop_lib_counters);
+} lib_counters SEC(".maps");
+
+/* -p PID: the only processes traced when targ_filter_pids is set */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, TLSTOP_MAX_PIDS);
+	__type(key, __u32);
+	__type(value, __u8);
+} targ_pids SEC(".maps");
+
+/* A TLS call on a thread's stack, from entry to return. */
+struct call {
+	__u64 ssl;
+	__u64 buf;
+	__u64 outlen; /* size_t * of the _ex calls, 0 otherwise */
+	__u64 start_ns;
+	__s32 fd; /* first socket fd the call did I/O on, -1 before */
+	__u32 lib_id;
+	__u8 func;
+	__u8 depth; /* nested SSL_* calls on this thread (BoringSSL's _ex wrap the plain ones) */
+	__u8 conflict;
+	__u8 pad[5];
+	struct tlstop_addr addr;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64); /* pid_tgid */
+	__type(value, struct call);
+} calls SEC(".maps");
+
+struct ssl_key {
+	__u32 pid;
+	__u32 pad;
+	__u64 ssl;
+};
+
+struct ssl_conn {
+	__s32 fd;
+	__u32 pad;
+	struct tlstop_addr addr;
+};
+
+/* (pid, SSL*) -> socket, for calls served from TLS buffers without I/O.
+ * LRU so that state missed by close/exit cleanup ages out instead of
+ * filling the map. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct ssl_key);
+	__type(value, struct ssl_conn);
+} ssl_conns SEC(".maps");
+
+struct fd_key {
+	__u32 pid;
+	__s32 fd;
+};
+
+/* reverse index, so close(fd) can forget the SSL* it served */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct fd_key);
+	__type(value, __u64);
+} fd_ssl SEC(".maps");
+
+/* processes that left state in ssl_conns/fd_ssl, so exit cleanup walks those
+ * maps only for them */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, __u8);
+} pid_state SEC(".maps");
+
+struct file_key {
+	__u64 dev;
+	__u64 ino;
+};
+
+/* executable files already announced to userspace */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct file_key);
+	__type(value, __u8);
+} seen_files SEC(".maps");
+
+static __always_inline struct tlstop_counters *get_counters(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&counters, &zero);
+}
+
+static __always_inline bool traced_pid(__u32 pid)
+{
+	if (pid == targ_self_pid)
+		return false;
+	return !targ_filter_pids || bpf_map_lookup_elem(&targ_pids, &pid);
+}
+
+static __always_inline int call_enter(struct pt_regs *ctx, __u8 func, __u64 outlen)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct tlstop_counters *cnt;
+	struct call *c, n = {};
+
+	if (!traced_pid(id >> 32))
+		return 0;
+	c = bpf_map_lookup_elem(&calls, &id);
+	if (c) {
+		if (c->depth < 255)
+			c->depth++;
+		return 0;
+	}
+	n.ssl = PT_REGS_PARM1(ctx);
+	n.buf = PT_REGS_PARM2(ctx);
+	n.outlen = outlen;
+	n.start_ns = bpf_ktime_get_ns();
+	n.fd = -1;
+	n.lib_id = bpf_get_attach_cookie(ctx);
+	n.func = func;
+	n.depth = 1;
+	if (bpf_map_update_elem(&calls, &id, &n, BPF_ANY)) {
+		cnt = get_counters();
+		if (cnt)
+			cnt->map_fail++;
+	}
+	return 0;
+}
+
+SEC("uprobe")
+int BPF_KPROBE(ssl_write_enter)
+{
+	return call_enter(ctx, TLSTOP_FN_SSL_WRITE, 0);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(ssl_read_enter)
+{
+	return call_enter(ctx, TLSTOP_FN_SSL_READ, 0);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(ssl_write_ex_enter)
+{
+	return call_enter(ctx, TLSTOP_FN_SSL_WRITE_EX, PT_REGS_PARM4(ctx));
+}
+
+SEC("uprobe")
+int BPF_KPROBE(ssl_read_ex_enter)
+{
+	return call_enter(ctx, TLSTOP_FN_SSL_READ_EX, PT_REGS_PARM4(ctx));
+}
+
+/* What every chunk of one call shares; the bpf_loop callback reads it. */
+struct emit_ctx {
+	__u64 buf;
+	__u32 captured;
+	__u32 lost;
+	struct tlstop_data hdr; /* data[] unused here */
+};
+
+/* Ring-buffer records come in a few constant sizes (the verifier wants a
+ * constant reservation) so a 100-byte write does not take 16 KiB. */
+#define EMIT_CLASS(e, ectx, off, n, cap)                                        \
+	do {                                                                    \
+		if ((n) <= (cap)) {                                             \
+			e = bpf_ringbuf_reserve(&events,                        \
+						sizeof(struct tlstop_data) + (cap), 0); \
+			if (e) {                                                \
+				__u32 m = (n);                                  \
+				if (m > (cap))                                  \
+					m = (cap);                              \
+				if (bpf_probe_read_user(e->data, m,             \
+							(void *)((ectx)->buf + (off)))) \
+					goto read_failed;                       \
+			}                                                       \
+			goto reserved;                                          \
+		}                                                               \
+	} while (0)
+
+static long emit_chunk(__u32 i, struct emit_ctx *ectx)
+{
+	struct tlstop_counters *cnt;
+	struct tlstop_data *e = NULL;
+	__u32 off = i * TLSTOP_CHUNK_MAX, n;
+
+	if (off >= ectx->captured)
+		return 1;
+	n = ectx->captured - off;
+	if (n > TLSTOP_CHUNK_MAX)
+		n = TLSTOP_CHUNK_MAX;
+	EMIT_CLASS(e, ectx, off, n, 256);
+	EMIT_CLASS(e, ectx, off, n, 2048);
+	EMIT_CLASS(e, ectx, off, n, TLSTOP_CHUNK_MAX);
+	return 1;
+reserved:
+	if (!e) {
+		cnt = get_counters();
+		if (cnt) {
+			cnt->ringbuf_fail++;
+			cnt->ringbuf_fail_bytes += n;
+		}
+		ectx->lost = 1;
+		return 0;
+	}
+	__builtin_memcpy(e, &ectx->hdr, sizeof(ectx->hdr));
+	e->hdr.size = sizeof(*e) + n;
+	e->offset = off;
+	e->chunk_len = n;
+	if (off + n >= ectx->captured)
+		e->flags |= TLSTOP_F_LAST;
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+read_failed:
+	bpf_ringbuf_discard(e, 0);
+	cnt = get_counters();
+	if (cnt)
+		cnt->read_fail++;
+	return 0;
+}
+
+static __always_inline void attribute(struct call *c, __u32 pid, struct emit_ctx *ectx,
+				      struct tlstop_lib_counters *lc)
+{
+	struct ssl_key sk = { .pid = pid, .ssl = c->ssl };
+	struct tlstop_data *h = &ectx->hdr;
+	struct ssl_conn *known, conn = {};
+	struct fd_key fk = { .pid = pid };
+	__u8 one = 1;
+
+	if (c->fd >= 0) {
+		h->fd = c->fd;
+		h->flags |= TLSTOP_F_HAS_FD;
+		h->addr = c->addr;
+		if (c->conflict) {
+			h->flags |= TLSTOP_F_FD_CONFLICT;
+			if (lc)
+				lc->fd_conflict++;
+		}
+		if (lc)
+			lc->fd_seen++;
+		known = bpf_map_lookup_elem(&ssl_conns, &sk);
+		if (known && known->fd == c->fd)
+			return;
+		conn.fd = c->fd;
+		conn.addr = c->addr;
+		fk.fd = c->fd;
+		if (bpf_map_update_elem(&ssl_conns, &sk, &conn, BPF_ANY) ||
+		    bpf_map_update_elem(&fd_ssl, &fk, &c->ssl, BPF_ANY) ||
+		    (!bpf_map_lookup_elem(&pid_state, &pid) &&
+		     bpf_map_update_elem(&pid_state, &pid, &one, BPF_ANY))) {
+			struct tlstop_counters *cnt = get_counters();
+
+			if (cnt)
+				cnt->map_fail++;
+		}
+		return;
+	}
+	known = bpf_map_lookup_elem(&ssl_conns, &sk);
+	if (known) {
+		h->fd = known->fd;
+		h->addr = known->addr;
+		h->flags |= TLSTOP_F_HAS_FD | TLSTOP_F_FD_CACHED;
+		if (lc)
+			lc->fd_cached++;
+		return;
+	}
+	h->fd = -1;
+	if (lc)
+		lc->no_fd++;
+}
+
+/* Scratch for the return probe: struct emit_ctx is too big for the stack. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct emit_ctx);
+} emit_scratch SEC(".maps");
+
+SEC("uretprobe")
+int BPF_KRETPROBE(ssl_leave, long ret)
+{
+	__u64 id = bpf_get_current_pid_tgid(), len = 0;
+	struct tlstop_lib_counters *lc;
+	struct tlstop_counters *cnt;
+	struct emit_ctx *ectx;
+	struct tlstop_data *h;
+	__u32 zero = 0, pid = id >> 32, nchunks;
+	struct call *c;
+
+	c = bpf_map_lookup_elem(&calls, &id);
+	if (!c)
+		return 0;
+	if (c->depth > 1) {
+		c->depth--;
+		return 0;
+	}
+	/* A failed or would-block call moved no data; its retry with the same
+	 * buffer is a new call. */
+	if (ret <= 0)
+		goto out;
+	if (c->outlen) {
+		if (bpf_probe_read_user(&len, sizeof(len), (void *)c->outlen))
+			goto out;
+	} else {
+		len = ret;
+	}
+	if (len == 0)
+		goto out;
+	if (len > 0xffffffffULL)
+		len = 0xffffffffULL;
+
+	ectx = bpf_map_lookup_elem(&emit_scratch, &zero);
+	if (!ectx)
+		goto out;
+	h = &ectx->hdr;
+	__builtin_memset(h, 0, sizeof(*h));
+	h->hdr.type = TLSTOP_EV_DATA;
+	h->ts_ns = bpf_ktime_get_ns();
+	h->start_ns = c->start_ns;
+	h->ssl = c->ssl;
+	h->pid = pid;
+	h->tid = (__u32)id;
+	h->lib_id = c->lib_id;
+	h->len = len;
+	h->func = c->func;
+	h->dir = (c->func == TLSTOP_FN_SSL_READ || c->func == TLSTOP_FN_SSL_READ_EX) ?
+			 TLSTOP_DIR_IN : TLSTOP_DIR_OUT;
+	bpf_get_current_comm(h->comm, sizeof(h->comm));
+
+	lc = bpf_map_lookup_elem(&lib_counters, &c->lib_id);
+	if (lc) {
+		lc->calls++;
+		lc->bytes += len;
+	}
+	attribute(c, pid, ectx, lc);
+
+	ectx->captured = len < targ_snaplen ? len : targ_snaplen;
+	if (ectx->captured < len) {
+		h->flags |= TLSTOP_F_TRUNCATED;
+		cnt = get_counters();
+		if (cnt)
+			cnt->truncated++;
+	}
+	h->captured_len = ectx->captured;
+	ectx->buf = c->buf;
+	ectx->lost = 0;
+	nchunks = (ectx->captured + TLSTOP_CHUNK_MAX - 1) / TLSTOP_CHUNK_MAX;
+	bpf_loop(nchunks, emit_chunk, ectx, 0);
+out:
+	bpf_map_delete_elem(&calls, &id);
+	return 0;
+}
+
+/* ---- connection identity from the syscalls made during a TLS call ---- */
+
+static __always_inline struct file *fd_file(int fd)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
+	struct file **fds, *f = NULL;
+
+	if (!fdt || fd < 0 || (unsigned int)fd >= BPF_CORE_READ(fdt, max_fds))
+		return NULL;
+	fds = BPF_CORE_READ(fdt, fd);
+	bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]);
+	return f;
+}
+
+static __always_inline void read_sock_addr(struct file *f, struct tlstop_addr *a)
+{
+	struct socket *sock = BPF_CORE_READ(f, private_data);
+	struct sock *sk = BPF_CORE_READ(sock, sk);
+	struct inet_connection_sock *icsk = (struct inet_connection_sock *)sk;
+	struct inet_bind_bucket *tb;
+
+	if (!sk)
+		return;
+	a->family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	if (a->family == AF_INET) {
+		BPF_CORE_READ_INTO(a->laddr, sk, __sk_common.skc_rcv_saddr);
+		BPF_CORE_READ_INTO(a->raddr, sk, __sk_common.skc_daddr);
+	} else if (a->family == AF_INET6) {
+		BPF_CORE_READ_INTO(a->laddr, sk, __sk_common.skc_v6_rcv_saddr);
+		BPF_CORE_READ_INTO(a->raddr, sk, __sk_common.skc_v6_daddr);
+	} else {
+		return;
+	}
+	a->lport = BPF_CORE_READ(sk, __sk_common.skc_num);
+	a->rport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	if (BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
+		return;
+	/* connect() binds its ephemeral port in a bucket marked fastreuse -1;
+	 * a socket accepted from a listener shares the listener's bucket. */
+	tb = BPF_CORE_READ(icsk, icsk_bind_hash);
+	if (tb)
+		a->role = BPF_CORE_READ(tb, fastreuse) < 0 ? TLSTOP_ROLE_CLIENT :
+							     TLSTOP_ROLE_SERVER;
+}
+
+static __always_inline void note_fd(long fd)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct call *c = bpf_map_lookup_elem(&calls, &id);
+	struct file *f;
+
+	if (!c || fd < 0 || c->fd == fd)
+		return;
+	f = fd_file(fd);
+	if (!f || (BPF_CORE_READ(f, f_inode, i_mode) & S_IFMT) != S_IFSOCK)
+		return;
+	if (c->fd >= 0) {
+		c->conflict = 1;
+		return;
+	}
+	c->fd = fd;
+	read_sock_addr(f, &c->addr);
+}
+
+#define FD_SYSCALL(name)                                                 \
+	SEC("tracepoint/syscalls/sys_enter_" #name)                      \
+	int sys_enter_##name(struct trace_event_raw_sys_enter *ctx)      \
+	{                                                                \
+		note_fd(ctx->args[0]);                                   \
+		return 0;                                                \
+	}
+
+FD_SYSCALL(write)
+FD_SYSCALL(writev)
+FD_SYSCALL(sendto)
+FD_SYSCALL(sendmsg)
+FD_SYSCALL(read)
+FD_SYSCALL(readv)
+FD_SYSCALL(recvfrom)
+FD_SYSCALL(recvmsg)
+
+SEC("tracepoint/syscalls/sys_enter_close")
+int sys_enter_close(struct trace_event_raw_sys_enter *ctx)
+{
+	struct fd_key fk = { .pid = bpf_get_current_pid_tgid() >> 32, .fd = ctx->args[0] };
+	struct ssl_key sk = { .pid = fk.pid };
+	__u64 *ssl = bpf_map_lookup_elem(&fd_ssl, &fk);
+
+	if (!ssl)
+		return 0;
+	sk.ssl = *ssl;
+	bpf_map_delete_elem(&ssl_conns, &sk);
+	bpf_map_delete_elem(&fd_ssl, &fk);
+	return 0;
+}
+
+/* ---- process lifecycle ---- */
+
+static __always_inline void emit_proc(__u32 type, __u32 pid, __u64 dev, __u64 ino)
+{
+	struct tlstop_proc *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	struct tlstop_counters *cnt;
+
+	if (!e) {
+		cnt = get_counters();
+		if (cnt)
+			cnt->proc_lost++;
+		return;
+	}
+	e->hdr.type = type;
+	e->hdr.size = sizeof(*e);
+	e->ts_ns = bpf_ktime_get_ns();
+	e->pid = pid;
+	e->pad = 0;
+	e->dev = dev;
+	e->ino = ino;
+	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	bpf_ringbuf_submit(e, 0);
+}
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(proc_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
+{
+	__u32 pid = bpf_get_current_pid_tgid() >> 32;
+
+	if (traced_pid(pid))
+		emit_proc(TLSTOP_EV_EXEC, pid, 0, 0);
+	return 0;
+}
+
+/* A library loaded with dlopen() after exec (Python's _ssl, say) is a new
+ * target only if its file was never seen; already attached files need
+ * nothing, their uprobes apply to every new mapping. */
+SEC("fentry/security_mmap_file")
+int BPF_PROG(mmap_file, struct file *file, unsigned long prot, unsigned long flags)
+{
+	__u32 pid = bpf_get_current_pid_tgid() >> 32;
+	struct file_key k;
+	__u8 one = 1;
+
+	if (!file || !(prot & PROT_EXEC) || !traced_pid(pid))
+		return 0;
+	k.dev = BPF_CORE_READ(file, f_inode, i_sb, s_dev);
+	k.ino = BPF_CORE_READ(file, f_inode, i_ino);
+	if (bpf_map_lookup_elem(&seen_files, &k))
+		return 0;
+	bpf_map_update_elem(&seen_files, &k, &one, BPF_ANY);
+	emit_proc(TLSTOP_EV_MMAP, pid, k.dev, k.ino);
+	return 0;
+}
+
+static long forget_ssl(struct bpf_map *map, struct ssl_key *k, struct ssl_conn *v, __u32 *pid)
+{
+	if (k->pid == *pid)
+		bpf_map_delete_elem(map, k);
+	return 0;
+}
+
+static long forget_fd(struct bpf_map *map, struct fd_key *k, __u64 *v, __u32 *pid)
+{
+	if (k->pid == *pid)
+		bpf_map_delete_elem(map, k);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(proc_exit, struct task_struct *p)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 pid = id >> 32;
+
+	bpf_map_delete_elem(&calls, &id);
+	if ((__u32)id != pid || !bpf_map_lookup_elem(&pid_state, &pid))
+		return 0;
+	bpf_for_each_map_elem(&ssl_conns, forget_ssl, &pid, 0);
+	bpf_for_each_map_elem(&fd_ssl, forget_fd, &pid, 0);
+	bpf_map_delete_elem(&pid_state, &pid);
+	emit_proc(TLSTOP_EV_EXIT, pid, 0, 0);
+	return 0;
+}
+
+char LICENSE[] SEC("license") = "GPL";

@@ -1,0 +1,231 @@
+/* attach.c - skeleton lifecycle and uprobe attachment by file. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "attach.h"
+#include "tlstop.skel.h"
+
+#define TRACEFS "/sys/kernel/tracing"
+
+struct tracer {
+	struct tlstop_bpf *skel;
+	struct bpf_link **links;
+	size_t nlinks;
+	bool mounted_tracefs;
+	int ncpus;
+};
+
+/* Syscall tracepoints are attached through tracefs, which is often not
+ * mounted on minimal hosts; uprobes and tp_btf do not need it. */
+static int ensure_tracefs(struct tracer *tr, char **cause)
+{
+	if (access(TRACEFS "/events/syscalls", F_OK) == 0 ||
+	    access("/sys/kernel/debug/tracing/events/syscalls", F_OK) == 0)
+		return 0;
+	if (mount("nodev", TRACEFS, "tracefs", 0, NULL) == 0) {
+		tr->mounted_tracefs = true;
+		return 0;
+	}
+	if (asprintf(cause,
+		     "tracefs is not mounted and mounting it at %s failed (%s): mount it with 'mount -t tracefs nodev %s'; the syscall tracepoints that attribute TLS calls to connections need it",
+		     TRACEFS, strerror(errno), TRACEFS) < 0)
+		*cause = NULL;
+	return -1;
+}
+
+static int keep_link(struct tracer *tr, struct bpf_link *link)
+{
+	struct bpf_link **grown = realloc(tr->links, (tr->nlinks + 1) * sizeof(*grown));
+
+	if (!grown) {
+		bpf_link__destroy(link);
+		return -ENOMEM;
+	}
+	tr->links = grown;
+	tr->links[tr->nlinks++] = link;
+	return 0;
+}
+
+static struct tlstop_bpf *open_skel(const struct tracer_config *cfg, bool with_mmap_hook,
+				    char **cause)
+{
+	struct tlstop_bpf *skel = tlstop_bpf__open();
+	int err;
+
+	if (!skel) {
+		if (asprintf(cause, "cannot open the BPF object: %s", strerror(errno)) < 0)
+			*cause = NULL;
+		return NULL;
+	}
+	skel->rodata->targ_self_pid = cfg->self;
+	skel->rodata->targ_snaplen = cfg->snaplen;
+	skel->rodata->targ_filter_pids = cfg->npids > 0;
+	bpf_map__set_max_entries(skel->maps.events, cfg->ringbuf_bytes);
+	bpf_program__set_autoload(skel->progs.mmap_file, with_mmap_hook);
+	err = tlstop_bpf__load(skel);
+	if (err) {
+		if (asprintf(cause,
+			     "the kernel refused tlstop's BPF programs (%s); run with -v to see the verifier log",
+			     strerror(-err)) < 0)
+			*cause = NULL;
+		tlstop_bpf__destroy(skel);
+		return NULL;
+	}
+	return skel;
+}
+
+int tracer_open(struct tracer **trp, const struct tracer_config *cfg, char **cause,
+		char **warning)
+{
+	struct tracer *tr = calloc(1, sizeof(*tr));
+	__u8 one = 1;
+	int err;
+
+	if (!tr)
+		return -1;
+	tr->ncpus = libbpf_num_possible_cpus();
+	tr->skel = open_skel(cfg, true, cause);
+	if (!tr->skel) {
+		/* Without fentry on security_mmap_file, libraries loaded after
+		 * exec are still found by the rescans that follow an exec. */
+		free(*cause);
+		*cause = NULL;
+		tr->skel = open_skel(cfg, false, cause);
+		if (!tr->skel)
+			goto fail;
+		if (warning && asprintf(warning,
+					"fentry on security_mmap_file is not available: libraries loaded with dlopen() are found only by periodic rescans") < 0)
+			*warning = NULL;
+	}
+	for (int i = 0; i < cfg->npids; i++) {
+		__u32 pid = cfg->pids[i];
+
+		if (bpf_map__update_elem(tr->skel->maps.targ_pids, &pid, sizeof(pid), &one,
+					 sizeof(one), BPF_ANY)) {
+			if (asprintf(cause, "cannot add pid %u to the pid filter: %s", pid,
+				     strerror(errno)) < 0)
+				*cause = NULL;
+			goto fail;
+		}
+	}
+	if (ensure_tracefs(tr, cause))
+		goto fail;
+	err = tlstop_bpf__attach(tr->skel);
+	if (err) {
+		if (asprintf(cause, "cannot attach tlstop's tracepoints: %s", strerror(-err)) < 0)
+			*cause = NULL;
+		goto fail;
+	}
+	*trp = tr;
+	return 0;
+fail:
+	tracer_close(tr);
+	return -1;
+}
+
+int tracer_attach_file(void *arg, struct target_file *f, int fd, char **cause)
+{
+	struct tracer *tr = arg;
+	struct bpf_program *enter[TLSTOP_FN_COUNT] = {
+		[TLSTOP_FN_SSL_WRITE] = tr->skel->progs.ssl_write_enter,
+		[TLSTOP_FN_SSL_READ] = tr->skel->progs.ssl_read_enter,
+		[TLSTOP_FN_SSL_WRITE_EX] = tr->skel->progs.ssl_write_ex_enter,
+		[TLSTOP_FN_SSL_READ_EX] = tr->skel->progs.ssl_read_ex_enter,
+	};
+	size_t first = tr->nlinks;
+	char path[64];
+	int n = 0;
+
+	/* The kernel resolves the path to the inode at attach time; our own
+	 * open fd names exactly the file that was analysed. */
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	for (int i = 0; i < TLSTOP_FN_COUNT; i++) {
+		for (int ret = 0; ret < 2 && f->has[i]; ret++) {
+			LIBBPF_OPTS(bpf_uprobe_opts, opts, .retprobe = ret,
+				    .bpf_cookie = f->lib->id);
+			struct bpf_program *prog = ret ? tr->skel->progs.ssl_leave : enter[i];
+			struct bpf_link *link;
+
+			link = bpf_program__attach_uprobe_opts(prog, -1, path, f->offset[i],
+							       &opts);
+			if (!link) {
+				int err = errno;
+
+				if (asprintf(cause, "cannot attach a uprobe to %s in %s: %s",
+					     target_func_names[i], f->path, strerror(err)) < 0)
+					*cause = NULL;
+				goto fail;
+			}
+			if (keep_link(tr, link))
+				goto fail;
+			n++;
+		}
+	}
+	return n;
+fail:
+	while (tr->nlinks > first)
+		bpf_link__destroy(tr->links[--tr->nlinks]);
+	return -1;
+}
+
+int tracer_ringbuf_map_fd(const struct tracer *tr)
+{
+	return bpf_map__fd(tr->skel->maps.events);
+}
+
+void tracer_read_counters(const struct tracer *tr, struct stats *s, uint32_t nlibs)
+{
+	struct tlstop_counters pc[tr->ncpus];
+	struct tlstop_lib_counters lc[tr->ncpus];
+	__u32 key = 0;
+
+	memset(&s->kernel, 0, sizeof(s->kernel));
+	if (bpf_map__lookup_elem(tr->skel->maps.counters, &key, sizeof(key), pc,
+				 sizeof(pc), 0) == 0) {
+		for (int c = 0; c < tr->ncpus; c++) {
+			s->kernel.ringbuf_fail += pc[c].ringbuf_fail;
+			s->kernel.ringbuf_fail_bytes += pc[c].ringbuf_fail_bytes;
+			s->kernel.map_fail += pc[c].map_fail;
+			s->kernel.read_fail += pc[c].read_fail;
+			s->kernel.truncated += pc[c].truncated;
+			s->kernel.proc_lost += pc[c].proc_lost;
+		}
+	}
+	s->nlibs = nlibs;
+	for (key = 0; key < nlibs; key++) {
+		struct tlstop_lib_counters *sum = &s->lib[key];
+
+		memset(sum, 0, sizeof(*sum));
+		if (bpf_map__lookup_elem(tr->skel->maps.lib_counters, &key, sizeof(key), lc,
+					 sizeof(lc), 0))
+			continue;
+		for (int c = 0; c < tr->ncpus; c++) {
+			sum->calls += lc[c].calls;
+			sum->bytes += lc[c].bytes;
+			sum->fd_seen += lc[c].fd_seen;
+			sum->fd_cached += lc[c].fd_cached;
+			sum->no_fd += lc[c].no_fd;
+			sum->fd_conflict += lc[c].fd_conflict;
+		}
+	}
+}
+
+void tracer_close(struct tracer *tr)
+{
+	if (!tr)
+		return;
+	while (tr->nlinks)
+		bpf_link__destroy(tr->links[--tr->nlinks]);
+	free(tr->links);
+	tlstop_bpf__destroy(tr->skel);
+	if (tr->mounted_tracefs)
+		umount2(TRACEFS, MNT_DETACH);
+	free(tr);
+}

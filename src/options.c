@@ -1,0 +1,256 @@
+/* options.c - command-line parsing, with --help generated from the same
+ * table getopt_long reads. */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <bpf/libbpf.h>
+
+#include "options.h"
+
+enum {
+	OPT_JSON = 256,
+	OPT_DURATION,
+	OPT_SNAPLEN,
+	OPT_LIST_TARGETS,
+	OPT_DEMO,
+};
+
+struct option_entry {
+	const char *name;
+	int val;
+	const char *arg; /* NULL: takes no argument */
+	const char *help;
+};
+
+static const struct option_entry entries[] = {
+	{ "batch", 'b', NULL, "print one line per TLS call instead of the interactive view" },
+	{ "json", OPT_JSON, NULL, "print JSON Lines (doc/json.md); implies --batch" },
+	{ "pid", 'p', "PID[,PID...]", "trace only these processes" },
+	{ "comm", 'c', "NAME", "trace only processes with this command name" },
+	{ "count", 'n', "N", "stop after N TLS calls" },
+	{ "duration", OPT_DURATION, "SEC", "stop after SEC seconds" },
+	{ "delay", 'd', "SEC", "seconds between statistics records (default 1)" },
+	{ "snaplen", OPT_SNAPLEN, "BYTES",
+	  "bytes captured per TLS call (default 65536, at most 1048576); longer calls are marked truncated" },
+	{ "list-targets", OPT_LIST_TARGETS, NULL,
+	  "list traced processes, their TLS library files and symbols, and why others are not traced" },
+	{ "write", 'w', "FILE", "also record the raw capture to FILE (mode 0600)" },
+	{ "read", 'r', "FILE", "replay a recording instead of tracing (no root needed)" },
+	{ "demo", OPT_DEMO, NULL, "start a built-in loopback HTTPS client and server to watch" },
+	{ "verbose", 'v', NULL, "show libbpf's diagnostics" },
+	{ "version", 'V', NULL, "print the version and exit" },
+	{ "help", 'h', NULL, "print this help and exit" },
+};
+#define NENTRIES (sizeof(entries) / sizeof(entries[0]))
+
+static void usage(FILE *f)
+{
+	fprintf(f, "Usage: tlstop [OPTION]...\n"
+		   "Show the decrypted TLS traffic of the processes on this node.\n\n");
+	for (size_t i = 0; i < NENTRIES; i++) {
+		char left[64];
+
+		if (entries[i].val < 256)
+			snprintf(left, sizeof(left), "-%c, --%s%s%s", entries[i].val,
+				 entries[i].name, entries[i].arg ? " " : "",
+				 entries[i].arg ? entries[i].arg : "");
+		else
+			snprintf(left, sizeof(left), "    --%s%s%s", entries[i].name,
+				 entries[i].arg ? " " : "", entries[i].arg ? entries[i].arg : "");
+		fprintf(f, "  %-28s %s\n", left, entries[i].help);
+	}
+	fprintf(f, "\nExit status: 0 ok, 1 usage error, 2 cannot trace (privileges, BTF, BPF),\n"
+		   "3 nothing to trace for --pid/--comm.\n");
+}
+
+static int parse_u64(const char *s, uint64_t max, uint64_t *v)
+{
+	char *end;
+	unsigned long long n;
+
+	errno = 0;
+	n = strtoull(s, &end, 10);
+	if (errno || end == s || *end || s[0] == '-' || n > max)
+		return -1;
+	*v = n;
+	return 0;
+}
+
+static int parse_seconds(const char *s, double *v)
+{
+	char *end;
+
+	errno = 0;
+	*v = strtod(s, &end);
+	return errno || end == s || *end || *v < 0 || *v > 1e7 ? -1 : 0;
+}
+
+static int parse_pids(struct options *o, const char *list)
+{
+	char *copy = strdup(list), *tok, *save = NULL;
+	int err = 0;
+
+	if (!copy)
+		return -1;
+	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		pid_t *grown;
+		uint64_t pid;
+
+		if (parse_u64(tok, INT_MAX, &pid) || pid == 0 || o->npids >= TLSTOP_MAX_PIDS) {
+			err = -1;
+			break;
+		}
+		grown = realloc(o->pids, (o->npids + 1) * sizeof(*grown));
+		if (!grown) {
+			err = -1;
+			break;
+		}
+		o->pids = grown;
+		o->pids[o->npids++] = (pid_t)pid;
+	}
+	free(copy);
+	return o->npids ? err : -1;
+}
+
+static int bad_value(char **cause, const char *opt, const char *arg, const char *want)
+{
+	if (asprintf(cause, "invalid value '%s' for --%s: expected %s", arg, opt, want) < 0)
+		*cause = NULL;
+	return -1;
+}
+
+static int apply(struct options *o, const struct option_entry *e, const char *arg, FILE *out,
+		 char **cause)
+{
+	uint64_t v;
+
+	switch (e->val) {
+	case 'b':
+		o->batch = true;
+		break;
+	case OPT_JSON:
+		o->json = o->batch = true;
+		break;
+	case 'p':
+		if (parse_pids(o, arg))
+			return bad_value(cause, e->name, arg, "a comma-separated list of pids");
+		break;
+	case 'c':
+		if (strlen(arg) >= TLSTOP_COMM_LEN)
+			return bad_value(cause, e->name, arg,
+					 "a command name of at most 15 characters, as in /proc/PID/comm");
+		free(o->comm);
+		o->comm = strdup(arg);
+		break;
+	case 'n':
+		if (parse_u64(arg, UINT64_MAX, &v) || v == 0)
+			return bad_value(cause, e->name, arg, "a positive number");
+		o->count = v;
+		break;
+	case OPT_DURATION:
+		if (parse_seconds(arg, &o->duration) || o->duration == 0)
+			return bad_value(cause, e->name, arg, "a positive number of seconds");
+		break;
+	case 'd':
+		if (parse_seconds(arg, &o->delay) || o->delay < 0.05)
+			return bad_value(cause, e->name, arg, "seconds, at least 0.05");
+		break;
+	case OPT_SNAPLEN:
+		if (parse_u64(arg, TLSTOP_SNAPLEN_MAX, &v) || v == 0)
+			return bad_value(cause, e->name, arg, "bytes, 1 to 1048576");
+		o->snaplen = v;
+		break;
+	case OPT_LIST_TARGETS:
+		o->list_targets = true;
+		break;
+	case 'w':
+		free(o->write_path);
+		o->write_path = strdup(arg);
+		break;
+	case 'r':
+		free(o->read_path);
+		o->read_path = strdup(arg);
+		break;
+	case OPT_DEMO:
+		o->demo = true;
+		break;
+	case 'v':
+		o->verbose = true;
+		break;
+	case 'V':
+		fprintf(out, "tlstop %s (libbpf %s)\nlibraries: OpenSSL 1.1/3.x, BoringSSL\n",
+			PACKAGE_VERSION, libbpf_version_string());
+		return 1;
+	case 'h':
+		usage(out);
+		return 1;
+	}
+	return 0;
+}
+
+enum options_result options_parse(struct options *o, int argc, char **argv, FILE *out,
+				  char **cause)
+{
+	struct option longopts[NENTRIES + 1];
+	char shortopts[2 * NENTRIES + 1], *s = shortopts;
+	int c, idx, r;
+
+	memset(o, 0, sizeof(*o));
+	o->delay = 1.0;
+	o->snaplen = TLSTOP_SNAPLEN_DEFAULT;
+	for (size_t i = 0; i < NENTRIES; i++) {
+		longopts[i] = (struct option){ entries[i].name,
+					       entries[i].arg ? required_argument : no_argument,
+					       NULL, entries[i].val };
+		if (entries[i].val < 256) {
+			*s++ = (char)entries[i].val;
+			if (entries[i].arg)
+				*s++ = ':';
+		}
+	}
+	*s = '\0';
+	memset(&longopts[NENTRIES], 0, sizeof(longopts[0]));
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, shortopts, longopts, &idx)) != -1) {
+		const struct option_entry *e = NULL;
+
+		for (size_t i = 0; i < NENTRIES; i++)
+			if (entries[i].val == c)
+				e = &entries[i];
+		if (!e) {
+			if (asprintf(cause, "unknown or incomplete option '%s'; see tlstop --help",
+				     argv[optind - 1]) < 0)
+				*cause = NULL;
+			return OPTIONS_ERROR;
+		}
+		r = apply(o, e, optarg, out, cause);
+		if (r)
+			return r > 0 ? OPTIONS_EXIT : OPTIONS_ERROR;
+	}
+	if (optind < argc) {
+		if (asprintf(cause,
+			     "unexpected argument '%s' (filter expressions come with a later version); see tlstop --help",
+			     argv[optind]) < 0)
+			*cause = NULL;
+		return OPTIONS_ERROR;
+	}
+	if (o->read_path && (o->write_path || o->demo || o->list_targets)) {
+		if (asprintf(cause, "--read replays a recording: it cannot be combined with --write, --demo or --list-targets") < 0)
+			*cause = NULL;
+		return OPTIONS_ERROR;
+	}
+	return OPTIONS_RUN;
+}
+
+void options_free(struct options *o)
+{
+	free(o->pids);
+	free(o->comm);
+	free(o->write_path);
+	free(o->read_path);
+}

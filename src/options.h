@@ -1,0 +1,39 @@
+/* options.h - the command line. */
+#ifndef TLSTOP_OPTIONS_H
+#define TLSTOP_OPTIONS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#include "tlstop.h"
+
+struct options {
+	bool batch;
+	bool json;
+	bool verbose;
+	pid_t *pids;
+	int npids;
+	char *comm;
+	uint64_t count; /* 0: unlimited */
+	double duration; /* seconds, 0: unlimited */
+	double delay; /* seconds between stats records */
+	uint32_t snaplen;
+	bool list_targets;
+	char *write_path;
+	char *read_path;
+	bool demo;
+};
+
+enum options_result {
+	OPTIONS_RUN = 0,
+	OPTIONS_EXIT = 1, /* --help or --version was printed */
+	OPTIONS_ERROR = -1, /* *cause says what is wrong */
+};
+
+enum options_result options_parse(struct options *o, int argc, char **argv, FILE *out,
+				  char **cause);
+void options_free(struct options *o);
+
+#endif

@@ -1,0 +1,515 @@
+/* output.c - batch text and JSON Lines printers. */
+#include <arpa/inet.h>
+#include <inttypes.h>
+#include <langinfo.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include "json.h"
+#include "output.h"
+
+#define TEXT_PREVIEW 96
+
+void output_init(struct output *o, FILE *f, bool json, int64_t realtime_offset_ns,
+		 const struct lib_table *libs)
+{
+	const char *cs = nl_langinfo(CODESET);
+
+	o->f = f;
+	o->json = json;
+	o->utf8 = cs && !strcmp(cs, "UTF-8");
+	o->realtime_offset_ns = realtime_offset_ns;
+	o->libs = libs;
+}
+
+static uint64_t wall_ns(const struct output *o, uint64_t mono_ns)
+{
+	return (uint64_t)((int64_t)mono_ns + o->realtime_offset_ns);
+}
+
+static void format_ts(char *buf, size_t len, uint64_t ns, bool full)
+{
+	time_t sec = ns / 1000000000ULL;
+	struct tm tm;
+	size_t n;
+
+	gmtime_r(&sec, &tm);
+	n = strftime(buf, len, full ? "%Y-%m-%dT%H:%M:%S" : "%H:%M:%S", &tm);
+	snprintf(buf + n, len - n, ".%06" PRIu64 "%s", (uint64_t)(ns % 1000000000ULL / 1000),
+		 full ? "Z" : "");
+}
+
+static void json_ts(struct json_writer *w, const struct output *o, uint64_t mono_ns)
+{
+	char ts[48];
+
+	format_ts(ts, sizeof(ts), wall_ns(o, mono_ns), true);
+	json_key(w, "ts");
+	json_string(w, ts);
+}
+
+static const char *family_name(uint16_t family)
+{
+	switch (family) {
+	case AF_INET:
+		return "ipv4";
+	case AF_INET6:
+		return "ipv6";
+	case AF_UNIX:
+		return "unix";
+	}
+	return NULL;
+}
+
+static const char *role_name(uint16_t role)
+{
+	return role == TLSTOP_ROLE_CLIENT ? "client" : role == TLSTOP_ROLE_SERVER ? "server" : NULL;
+}
+
+/* "127.0.0.1:443" or "[::1]:443"; false when the record has no address */
+static bool format_endpoint(char *buf, size_t len, const struct tlstop_data *d, bool local)
+{
+	const struct tlstop_addr *a = &d->addr;
+	const uint8_t *ip = local ? a->laddr : a->raddr;
+	uint16_t port = local ? a->lport : a->rport;
+	char host[INET6_ADDRSTRLEN];
+
+	if (!(d->flags & TLSTOP_F_HAS_FD) || (a->family != AF_INET && a->family != AF_INET6))
+		return false;
+	inet_ntop(a->family, ip, host, sizeof(host));
+	snprintf(buf, len, a->family == AF_INET6 ? "[%s]:%u" : "%s:%u", host, port);
+	return true;
+}
+
+static void format_conn_id(char *buf, size_t len, const struct tlstop_data *d)
+{
+	if (d->flags & TLSTOP_F_HAS_FD)
+		snprintf(buf, len, "fd:%u:%d", d->pid, d->fd);
+	else
+		snprintf(buf, len, "ssl:%u:0x%" PRIx64, d->pid, (uint64_t)d->ssl);
+}
+
+static const char *fd_source(const struct tlstop_data *d)
+{
+	if (!(d->flags & TLSTOP_F_HAS_FD))
+		return "none";
+	return d->flags & TLSTOP_F_FD_CACHED ? "cache" : "syscall";
+}
+
+static void json_endpoint(struct json_writer *w, const char *key, const struct tlstop_data *d,
+			  bool local)
+{
+	char ep[INET6_ADDRSTRLEN + 16];
+
+	json_key(w, key);
+	if (format_endpoint(ep, sizeof(ep), d, local))
+		json_string(w, ep);
+	else
+		json_null(w);
+}
+
+static void json_str_or_null(struct json_writer *w, const char *key, const char *v)
+{
+	json_key(w, key);
+	if (v)
+		json_string(w, v);
+	else
+		json_null(w);
+}
+
+static const char *func_name(uint8_t func)
+{
+	return func < TLSTOP_FN_COUNT ? target_func_names[func] : "?";
+}
+
+static void call_json(struct output *o, const struct tls_call *call)
+{
+	const struct tlstop_data *d = call->hdr;
+	const struct lib_info *lib = libs_get(o->libs, d->lib_id);
+	struct json_writer w;
+	char buf[64];
+
+	json_init(&w, o->f);
+	json_object_begin(&w);
+	json_key(&w, "type");
+	json_string(&w, "tls");
+	json_ts(&w, o, d->ts_ns);
+	json_key(&w, "ts_ns");
+	json_u64(&w, wall_ns(o, d->ts_ns));
+	json_key(&w, "duration_us");
+	json_double(&w, (double)(d->ts_ns - d->start_ns) / 1000.0, 1);
+	json_key(&w, "pid");
+	json_u64(&w, d->pid);
+	json_key(&w, "tid");
+	json_u64(&w, d->tid);
+	json_key(&w, "comm");
+	json_string_n(&w, d->comm, strnlen(d->comm, sizeof(d->comm)));
+	json_str_or_null(&w, "lib", lib ? lib_kind_name(lib->kind) : NULL);
+	json_str_or_null(&w, "lib_path", lib ? lib->path : NULL);
+	json_str_or_null(&w, "linking", lib ? (lib->is_static ? "static" : "dynamic") : NULL);
+	json_key(&w, "func");
+	json_string(&w, func_name(d->func));
+	json_key(&w, "dir");
+	json_string(&w, d->dir == TLSTOP_DIR_IN ? "in" : "out");
+
+	json_key(&w, "conn");
+	json_object_begin(&w);
+	format_conn_id(buf, sizeof(buf), d);
+	json_key(&w, "id");
+	json_string(&w, buf);
+	json_key(&w, "fd");
+	if (d->flags & TLSTOP_F_HAS_FD)
+		json_i64(&w, d->fd);
+	else
+		json_null(&w);
+	snprintf(buf, sizeof(buf), "0x%" PRIx64, (uint64_t)d->ssl);
+	json_key(&w, "ssl");
+	json_string(&w, buf);
+	json_key(&w, "fd_source");
+	json_string(&w, fd_source(d));
+	json_key(&w, "fd_conflict");
+	json_bool(&w, d->flags & TLSTOP_F_FD_CONFLICT);
+	json_str_or_null(&w, "family",
+			 d->flags & TLSTOP_F_HAS_FD ? family_name(d->addr.family) : NULL);
+	json_endpoint(&w, "src", d, true);
+	json_endpoint(&w, "dst", d, false);
+	json_str_or_null(&w, "role", d->flags & TLSTOP_F_HAS_FD ? role_name(d->addr.role) : NULL);
+	json_object_end(&w);
+
+	json_key(&w, "len");
+	json_u64(&w, d->len);
+	json_key(&w, "captured_len");
+	json_u64(&w, call->data_len);
+	json_key(&w, "truncated");
+	json_bool(&w, d->flags & TLSTOP_F_TRUNCATED);
+	json_key(&w, "lost");
+	json_bool(&w, call->lost);
+	if (json_is_text(call->data, call->data_len)) {
+		json_key(&w, "data");
+		json_string_n(&w, (const char *)call->data, call->data_len);
+	} else {
+		json_key(&w, "data_b64");
+		json_base64(&w, call->data, call->data_len);
+	}
+	json_object_end(&w);
+}
+
+/* Printable preview with C-style escapes, cut at TEXT_PREVIEW bytes. */
+static void print_preview(FILE *f, const uint8_t *data, uint32_t len)
+{
+	uint32_t n = len < TEXT_PREVIEW ? len : TEXT_PREVIEW;
+
+	fputc('"', f);
+	for (uint32_t i = 0; i < n; i++) {
+		uint8_t c = data[i];
+
+		if (c == '\r')
+			fputs("\\r", f);
+		else if (c == '\n')
+			fputs("\\n", f);
+		else if (c == '"' || c == '\\')
+			fprintf(f, "\\%c", c);
+		else if (c >= 0x20 && c < 0x7f)
+			fputc(c, f);
+		else
+			fprintf(f, "\\x%02x", c);
+	}
+	fputc('"', f);
+	if (n < len)
+		fputs("...", f);
+}
+
+static void call_text(struct output *o, const struct tls_call *call)
+{
+	const struct tlstop_data *d = call->hdr;
+	char ts[32], src[INET6_ADDRSTRLEN + 16], dst[INET6_ADDRSTRLEN + 16], id[64];
+	const char *arrow = d->dir == TLSTOP_DIR_IN ? (o->utf8 ? "←" : "<") :
+						      (o->utf8 ? "→" : ">");
+	const char *role = role_name(d->addr.role);
+
+	format_ts(ts, sizeof(ts), wall_ns(o, d->ts_ns), false);
+	fprintf(o->f, "%s %u %.*s %s %s %uB ", ts, d->pid, TLSTOP_COMM_LEN, d->comm, arrow,
+		func_name(d->func), d->len);
+	if (format_endpoint(src, sizeof(src), d, true) &&
+	    format_endpoint(dst, sizeof(dst), d, false)) {
+		fprintf(o->f, "%s%s%s %s ", src, o->utf8 ? "→" : ">", dst, role ? role : "?");
+	} else {
+		format_conn_id(id, sizeof(id), d);
+		fprintf(o->f, "%s ", id);
+	}
+	if (d->flags & TLSTOP_F_TRUNCATED)
+		fprintf(o->f, "[captured %u of %u] ", call->data_len, d->len);
+	if (call->lost)
+		fputs("[records lost] ", o->f);
+	print_preview(o->f, call->data, call->data_len);
+	fputc('\n', o->f);
+}
+
+void output_call(struct output *o, const struct tls_call *call)
+{
+	if (o->json)
+		call_json(o, call);
+	else
+		call_text(o, call);
+}
+
+void output_ready(struct output *o, pid_t self, unsigned int targets, unsigned int probes,
+		  const char *source)
+{
+	struct timespec now;
+	struct json_writer w;
+
+	if (!o->json)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	json_init(&w, o->f);
+	json_object_begin(&w);
+	json_key(&w, "type");
+	json_string(&w, "ready");
+	json_ts(&w, o, (uint64_t)now.tv_sec * 1000000000ULL + now.tv_nsec);
+	json_key(&w, "pid");
+	json_u64(&w, self);
+	json_key(&w, "targets");
+	json_u64(&w, targets);
+	json_key(&w, "probes");
+	json_u64(&w, probes);
+	json_key(&w, "source");
+	json_string(&w, source);
+	json_object_end(&w);
+	fflush(o->f);
+}
+
+static uint64_t lost_total(const struct stats *s)
+{
+	return s->kernel.ringbuf_fail + s->kernel.map_fail + s->kernel.read_fail +
+	       s->kernel.proc_lost + s->incomplete_calls;
+}
+
+static void stats_json(struct output *o, const struct stats *s, uint64_t now_ns)
+{
+	struct json_writer w;
+
+	json_init(&w, o->f);
+	json_object_begin(&w);
+	json_key(&w, "type");
+	json_string(&w, "stats");
+	json_ts(&w, o, now_ns);
+	json_key(&w, "calls");
+	json_u64(&w, s->calls);
+	json_key(&w, "bytes");
+	json_u64(&w, s->bytes);
+	json_key(&w, "captured_bytes");
+	json_u64(&w, s->captured_bytes);
+	json_key(&w, "truncated_calls");
+	json_u64(&w, s->truncated_calls);
+	json_key(&w, "lost");
+	json_object_begin(&w);
+	json_key(&w, "ringbuf_records");
+	json_u64(&w, s->kernel.ringbuf_fail);
+	json_key(&w, "ringbuf_bytes");
+	json_u64(&w, s->kernel.ringbuf_fail_bytes);
+	json_key(&w, "map_update");
+	json_u64(&w, s->kernel.map_fail);
+	json_key(&w, "read_user");
+	json_u64(&w, s->kernel.read_fail);
+	json_key(&w, "proc_events");
+	json_u64(&w, s->kernel.proc_lost);
+	json_key(&w, "incomplete_calls");
+	json_u64(&w, s->incomplete_calls);
+	json_key(&w, "bad_records");
+	json_u64(&w, s->bad_records);
+	json_object_end(&w);
+	json_key(&w, "libs");
+	json_array_begin(&w);
+	for (uint32_t i = 0; i < s->nlibs; i++) {
+		const struct lib_info *lib = libs_get(o->libs, i);
+		const struct tlstop_lib_counters *c = &s->lib[i];
+
+		json_object_begin(&w);
+		json_str_or_null(&w, "path", lib ? lib->path : NULL);
+		json_str_or_null(&w, "lib", lib ? lib_kind_name(lib->kind) : NULL);
+		json_str_or_null(&w, "linking",
+				 lib ? (lib->is_static ? "static" : "dynamic") : NULL);
+		json_key(&w, "calls");
+		json_u64(&w, c->calls);
+		json_key(&w, "bytes");
+		json_u64(&w, c->bytes);
+		json_key(&w, "fd_seen");
+		json_u64(&w, c->fd_seen);
+		json_key(&w, "fd_cached");
+		json_u64(&w, c->fd_cached);
+		json_key(&w, "no_fd");
+		json_u64(&w, c->no_fd);
+		json_key(&w, "fd_conflict");
+		json_u64(&w, c->fd_conflict);
+		json_object_end(&w);
+	}
+	json_array_end(&w);
+	json_object_end(&w);
+}
+
+static void stats_text(struct output *o, const struct stats *s, uint64_t now_ns)
+{
+	char ts[32];
+
+	format_ts(ts, sizeof(ts), wall_ns(o, now_ns), false);
+	fprintf(o->f,
+		"%s stats: %llu calls, %llu bytes, %llu truncated, lost %llu (ringbuf %llu, map %llu, read %llu, incomplete %llu)\n",
+		ts, (unsigned long long)s->calls, (unsigned long long)s->bytes,
+		(unsigned long long)s->truncated_calls, (unsigned long long)lost_total(s),
+		(unsigned long long)s->kernel.ringbuf_fail, (unsigned long long)s->kernel.map_fail,
+		(unsigned long long)s->kernel.read_fail, (unsigned long long)s->incomplete_calls);
+	for (uint32_t i = 0; i < s->nlibs; i++) {
+		const struct lib_info *lib = libs_get(o->libs, i);
+		const struct tlstop_lib_counters *c = &s->lib[i];
+
+		if (!c->calls)
+			continue;
+		fprintf(o->f, "  %s: %llu calls, fd seen %llu, cached %llu, none %llu, two fds %llu\n",
+			lib ? lib->path : "?", (unsigned long long)c->calls,
+			(unsigned long long)c->fd_seen, (unsigned long long)c->fd_cached,
+			(unsigned long long)c->no_fd, (unsigned long long)c->fd_conflict);
+	}
+}
+
+void output_stats(struct output *o, const struct stats *s, uint64_t now_ns)
+{
+	if (o->json)
+		stats_json(o, s, now_ns);
+	else
+		stats_text(o, s, now_ns);
+	fflush(o->f);
+}
+
+void output_exit(struct output *o, const struct tlstop_proc *p)
+{
+	struct json_writer w;
+
+	if (!o->json)
+		return;
+	json_init(&w, o->f);
+	json_object_begin(&w);
+	json_key(&w, "type");
+	json_string(&w, "exit");
+	json_ts(&w, o, p->ts_ns);
+	json_key(&w, "pid");
+	json_u64(&w, p->pid);
+	json_object_end(&w);
+}
+
+static void target_proc_text(const struct traced_proc *p, void *arg)
+{
+	FILE *f = arg;
+
+	fprintf(f, "%-8d %-16s", p->pid, p->comm);
+	if (p->problem) {
+		fprintf(f, "not traced: %s\n", p->problem);
+		return;
+	}
+	for (int i = 0; i < p->nfiles; i++) {
+		const struct target_file *tf = p->files[i];
+
+		fprintf(f, "%s%s", i ? "\n                          " : "", tf->path);
+		if (tf->verdict == FILE_TARGET) {
+			fprintf(f, " [%s, %s] symbols:", lib_kind_name(tf->lib->kind),
+				tf->lib->is_static ? "static" : "dynamic");
+			for (int fn = 0; fn < TLSTOP_FN_COUNT; fn++)
+				if (tf->has[fn])
+					fprintf(f, " %s@0x%" PRIx64, target_func_names[fn],
+						tf->offset[fn]);
+		} else {
+			fprintf(f, " not traced: %s: %s", file_verdict_name(tf->verdict),
+				tf->reason ? tf->reason : "");
+		}
+	}
+	fputc('\n', f);
+}
+
+static void target_proc_json(const struct traced_proc *p, void *arg)
+{
+	struct json_writer w;
+
+	json_init(&w, arg);
+	json_object_begin(&w);
+	json_key(&w, "type");
+	json_string(&w, "target");
+	json_key(&w, "pid");
+	json_u64(&w, p->pid);
+	json_key(&w, "comm");
+	json_string(&w, p->comm);
+	json_str_or_null(&w, "problem", p->problem);
+	json_key(&w, "files");
+	json_array_begin(&w);
+	for (int i = 0; i < p->nfiles; i++) {
+		const struct target_file *tf = p->files[i];
+
+		json_object_begin(&w);
+		json_key(&w, "path");
+		json_string(&w, tf->path);
+		json_key(&w, "status");
+		json_string(&w, file_verdict_name(tf->verdict));
+		json_str_or_null(&w, "reason", tf->reason);
+		if (tf->verdict == FILE_TARGET) {
+			json_key(&w, "lib");
+			json_string(&w, lib_kind_name(tf->lib->kind));
+			json_key(&w, "linking");
+			json_string(&w, tf->lib->is_static ? "static" : "dynamic");
+			json_key(&w, "symbols");
+			json_array_begin(&w);
+			for (int fn = 0; fn < TLSTOP_FN_COUNT; fn++)
+				if (tf->has[fn])
+					json_string(&w, target_func_names[fn]);
+			json_array_end(&w);
+		}
+		json_object_end(&w);
+	}
+	json_array_end(&w);
+	json_object_end(&w);
+}
+
+void output_targets(struct output *o, struct targets *t)
+{
+	if (o->json) {
+		targets_for_each_proc(t, target_proc_json, o->f);
+		return;
+	}
+	fprintf(o->f, "%-8s %-16s%s\n", "PID", "COMM", "TLS LIBRARY FILE");
+	targets_for_each_proc(t, target_proc_text, o->f);
+	fprintf(o->f,
+		"\n%u files traced (%u uprobes), %u failed to attach, %u stripped, %u processes without a TLS library\n",
+		targets_count_files(t, FILE_TARGET), targets_probes(t),
+		targets_count_files(t, FILE_ATTACH_FAILED), targets_count_files(t, FILE_STRIPPED),
+		targets_untraced(t));
+}
+
+void report(bool json, const char *level, const char *fmt, ...)
+{
+	char *msg = NULL;
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&msg, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if (json) {
+		struct json_writer w;
+
+		json_init(&w, stderr);
+		json_object_begin(&w);
+		json_key(&w, "type");
+		json_string(&w, level);
+		json_key(&w, "message");
+		json_string(&w, msg);
+		json_object_end(&w);
+	} else {
+		bool plain = !strcmp(level, "error");
+
+		fprintf(stderr, "tlstop: %s%s%s\n", plain ? "" : level, plain ? "" : ": ", msg);
+	}
+	free(msg);
+}

@@ -1,0 +1,84 @@
+/* targets.h - which processes use which TLS library files: the /proc scan,
+ * the per-file cache of what each executable mapping is, and the reasons a
+ * process is not traced. Attaching is delegated through target_ops so this
+ * module runs without BPF in tests. */
+#ifndef TLSTOP_TARGETS_H
+#define TLSTOP_TARGETS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "libs.h"
+#include "tlstop.h"
+
+enum file_verdict {
+	FILE_NOT_TLS, /* no TLS functions: most files */
+	FILE_TARGET, /* SSL_write/SSL_read defined: attached */
+	FILE_ATTACH_FAILED, /* a target the kernel refused */
+	FILE_STRIPPED, /* OpenSSL/BoringSSL code without symbols */
+	FILE_UNREADABLE, /* could not be opened or parsed */
+};
+
+extern const char *const target_func_names[TLSTOP_FN_COUNT];
+
+struct target_file {
+	struct target_file *next; /* hash chain */
+	unsigned int dev_major, dev_minor;
+	uint64_t ino;
+	enum file_verdict verdict;
+	char *path; /* as named in the first process's maps */
+	char *reason; /* why not a target, or NULL */
+	struct lib_info *lib; /* FILE_TARGET: the attached library */
+	bool has[TLSTOP_FN_COUNT];
+	uint64_t offset[TLSTOP_FN_COUNT]; /* file offsets of the functions */
+	int probes; /* uprobes attached */
+	char build_id[41];
+};
+
+struct traced_proc {
+	struct traced_proc *next;
+	pid_t pid;
+	char comm[TLSTOP_COMM_LEN];
+	struct target_file **files; /* TLS-relevant files it maps */
+	int nfiles;
+	char *problem; /* why the process could not be scanned, or NULL */
+};
+
+struct target_ops {
+	/* Attach the probes of f, whose file is open on fd. Returns the
+	 * number of probes attached, or -1 with *cause. */
+	int (*attach)(void *arg, struct target_file *f, int fd, char **cause);
+};
+
+struct targets;
+
+struct targets *targets_new(const char *procfs, const struct target_ops *ops, void *arg,
+			    struct lib_table *libs, pid_t self);
+void targets_free(struct targets *t);
+
+/* Restrict scans to processes with this comm (NULL: all). */
+void targets_set_comm(struct targets *t, const char *comm);
+
+/* Scan one process. Returns 1 when it maps a target, 0 when not, -1 when
+ * it could not be scanned (it exited, or its maps are unreadable; the
+ * reason is kept on the process for --list-targets). */
+int targets_scan_pid(struct targets *t, pid_t pid);
+/* Scan every process in procfs; returns the number scanned. */
+int targets_scan_all(struct targets *t);
+/* Whether the process maps the file (major:minor, ino) yet. */
+bool targets_pid_maps(struct targets *t, pid_t pid, unsigned int dev_major,
+		      unsigned int dev_minor, uint64_t ino);
+void targets_forget_pid(struct targets *t, pid_t pid);
+
+/* Iteration for reports, in ascending pid order. */
+typedef void (*targets_proc_fn)(const struct traced_proc *p, void *arg);
+void targets_for_each_proc(struct targets *t, targets_proc_fn fn, void *arg);
+unsigned int targets_count_files(const struct targets *t, enum file_verdict v);
+unsigned int targets_probes(const struct targets *t);
+/* Processes scanned that map no TLS library at all. */
+unsigned int targets_untraced(const struct targets *t);
+
+const char *file_verdict_name(enum file_verdict v);
+
+#endif
