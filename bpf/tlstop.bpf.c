@@ -202,6 +202,16 @@ struct emit_ctx {
 	struct tlstop_data hdr; /* data[] unused here */
 };
 
+/* Scratch for the return probe: struct emit_ctx is too big for the stack,
+ * and bpf_loop() callbacks reach it through the map since their context
+ * must be on the stack. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct emit_ctx);
+} emit_scratch SEC(".maps");
+
 /* Ring-buffer records come in a few constant sizes (the verifier wants a
  * constant reservation) so a 100-byte write does not take 16 KiB. */
 #define EMIT_CLASS(e, ectx, off, n, cap)                                        \
@@ -210,9 +220,8 @@ struct emit_ctx {
 			e = bpf_ringbuf_reserve(&events,                        \
 						sizeof(struct tlstop_data) + (cap), 0); \
 			if (e) {                                                \
-				__u32 m = (n);                                  \
-				if (m > (cap))                                  \
-					m = (cap);                              \
+				/* n is in [1, cap]; the mask shows it */     \
+				__u32 m = (((n) - 1) & ((cap) - 1)) + 1;        \
 				if (bpf_probe_read_user(e->data, m,             \
 							(void *)((ectx)->buf + (off)))) \
 					goto read_failed;                       \
@@ -221,13 +230,14 @@ struct emit_ctx {
 		}                                                               \
 	} while (0)
 
-static long emit_chunk(__u32 i, struct emit_ctx *ectx)
+static long emit_chunk(__u32 i, void *unused)
 {
 	struct tlstop_counters *cnt;
 	struct tlstop_data *e = NULL;
-	__u32 off = i * TLSTOP_CHUNK_MAX, n;
+	__u32 off = i * TLSTOP_CHUNK_MAX, n, zero = 0;
+	struct emit_ctx *ectx = bpf_map_lookup_elem(&emit_scratch, &zero);
 
-	if (off >= ectx->captured)
+	if (!ectx || off >= ectx->captured)
 		return 1;
 	n = ectx->captured - off;
 	if (n > TLSTOP_CHUNK_MAX)
@@ -313,14 +323,6 @@ static __always_inline void attribute(struct call *c, __u32 pid, struct emit_ctx
 		lc->no_fd++;
 }
 
-/* Scratch for the return probe: struct emit_ctx is too big for the stack. */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct emit_ctx);
-} emit_scratch SEC(".maps");
-
 SEC("uretprobe")
 int BPF_KRETPROBE(ssl_leave, long ret)
 {
@@ -390,7 +392,7 @@ int BPF_KRETPROBE(ssl_leave, long ret)
 	ectx->buf = c->buf;
 	ectx->lost = 0;
 	nchunks = (ectx->captured + TLSTOP_CHUNK_MAX - 1) / TLSTOP_CHUNK_MAX;
-	bpf_loop(nchunks, emit_chunk, ectx, 0);
+	bpf_loop(nchunks, emit_chunk, NULL, 0);
 out:
 	bpf_map_delete_elem(&calls, &id);
 	return 0;
@@ -530,8 +532,8 @@ int BPF_PROG(proc_exec, struct task_struct *p, pid_t old_pid, struct linux_binpr
 /* A library loaded with dlopen() after exec (Python's _ssl, say) is a new
  * target only if its file was never seen; already attached files need
  * nothing, their uprobes apply to every new mapping. */
-SEC("fentry/security_mmap_file")
-int BPF_PROG(mmap_file, struct file *file, unsigned long prot, unsigned long flags)
+SEC("kprobe/security_mmap_file")
+int BPF_KPROBE(mmap_file, struct file *file, unsigned long prot)
 {
 	__u32 pid = bpf_get_current_pid_tgid() >> 32;
 	struct file_key k;

@@ -101,7 +101,7 @@ int tracer_open(struct tracer **trp, const struct tracer_config *cfg, char **cau
 		if (!tr->skel)
 			goto fail;
 		if (warning && asprintf(warning,
-					"fentry on security_mmap_file is not available: libraries loaded with dlopen() are found only by periodic rescans") < 0)
+					"the kprobe on security_mmap_file could not be loaded: libraries loaded with dlopen() are found only by periodic rescans") < 0)
 			*warning = NULL;
 	}
 	for (int i = 0; i < cfg->npids; i++) {
