@@ -424,11 +424,11 @@ static __always_inline void read_sock_addr(struct file *f, struct tlstop_addr *a
 		return;
 	a->family = BPF_CORE_READ(sk, __sk_common.skc_family);
 	if (a->family == AF_INET) {
-		BPF_CORE_READ_INTO(a->laddr, sk, __sk_common.skc_rcv_saddr);
-		BPF_CORE_READ_INTO(a->raddr, sk, __sk_common.skc_daddr);
+		BPF_CORE_READ_INTO((__u32 *)a->laddr, sk, __sk_common.skc_rcv_saddr);
+		BPF_CORE_READ_INTO((__u32 *)a->raddr, sk, __sk_common.skc_daddr);
 	} else if (a->family == AF_INET6) {
-		BPF_CORE_READ_INTO(a->laddr, sk, __sk_common.skc_v6_rcv_saddr);
-		BPF_CORE_READ_INTO(a->raddr, sk, __sk_common.skc_v6_daddr);
+		BPF_CORE_READ_INTO((struct in6_addr *)a->laddr, sk, __sk_common.skc_v6_rcv_saddr);
+		BPF_CORE_READ_INTO((struct in6_addr *)a->raddr, sk, __sk_common.skc_v6_daddr);
 	} else {
 		return;
 	}
@@ -530,19 +530,24 @@ int BPF_PROG(proc_exec, struct task_struct *p, pid_t old_pid, struct linux_binpr
 }
 
 /* A library loaded with dlopen() after exec (Python's _ssl, say) is a new
- * target only if its file was never seen; already attached files need
+ * target only if its file was never seen; files already attached need
  * nothing, their uprobes apply to every new mapping. */
-SEC("kprobe/security_mmap_file")
-int BPF_KPROBE(mmap_file, struct file *file, unsigned long prot)
+SEC("tracepoint/syscalls/sys_enter_mmap")
+int sys_enter_mmap(struct trace_event_raw_sys_enter *ctx)
 {
 	__u32 pid = bpf_get_current_pid_tgid() >> 32;
+	long prot = ctx->args[2], fd = ctx->args[4];
 	struct file_key k;
+	struct file *f;
 	__u8 one = 1;
 
-	if (!file || !(prot & PROT_EXEC) || !traced_pid(pid))
+	if (!(prot & PROT_EXEC) || fd < 0 || !traced_pid(pid))
 		return 0;
-	k.dev = BPF_CORE_READ(file, f_inode, i_sb, s_dev);
-	k.ino = BPF_CORE_READ(file, f_inode, i_ino);
+	f = fd_file(fd);
+	if (!f)
+		return 0;
+	k.dev = BPF_CORE_READ(f, f_inode, i_sb, s_dev);
+	k.ino = BPF_CORE_READ(f, f_inode, i_ino);
 	if (bpf_map_lookup_elem(&seen_files, &k))
 		return 0;
 	bpf_map_update_elem(&seen_files, &k, &one, BPF_ANY);

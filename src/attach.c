@@ -53,8 +53,7 @@ static int keep_link(struct tracer *tr, struct bpf_link *link)
 	return 0;
 }
 
-static struct tlstop_bpf *open_skel(const struct tracer_config *cfg, bool with_mmap_hook,
-				    char **cause)
+static struct tlstop_bpf *open_skel(const struct tracer_config *cfg, char **cause)
 {
 	struct tlstop_bpf *skel = tlstop_bpf__open();
 	int err;
@@ -68,7 +67,6 @@ static struct tlstop_bpf *open_skel(const struct tracer_config *cfg, bool with_m
 	skel->rodata->targ_snaplen = cfg->snaplen;
 	skel->rodata->targ_filter_pids = cfg->npids > 0;
 	bpf_map__set_max_entries(skel->maps.events, cfg->ringbuf_bytes);
-	bpf_program__set_autoload(skel->progs.mmap_file, with_mmap_hook);
 	err = tlstop_bpf__load(skel);
 	if (err) {
 		if (asprintf(cause,
@@ -81,8 +79,7 @@ static struct tlstop_bpf *open_skel(const struct tracer_config *cfg, bool with_m
 	return skel;
 }
 
-int tracer_open(struct tracer **trp, const struct tracer_config *cfg, char **cause,
-		char **warning)
+int tracer_open(struct tracer **trp, const struct tracer_config *cfg, char **cause)
 {
 	struct tracer *tr = calloc(1, sizeof(*tr));
 	__u8 one = 1;
@@ -91,19 +88,9 @@ int tracer_open(struct tracer **trp, const struct tracer_config *cfg, char **cau
 	if (!tr)
 		return -1;
 	tr->ncpus = libbpf_num_possible_cpus();
-	tr->skel = open_skel(cfg, true, cause);
-	if (!tr->skel) {
-		/* Without fentry on security_mmap_file, libraries loaded after
-		 * exec are still found by the rescans that follow an exec. */
-		free(*cause);
-		*cause = NULL;
-		tr->skel = open_skel(cfg, false, cause);
-		if (!tr->skel)
-			goto fail;
-		if (warning && asprintf(warning,
-					"the kprobe on security_mmap_file could not be loaded: libraries loaded with dlopen() are found only by periodic rescans") < 0)
-			*warning = NULL;
-	}
+	tr->skel = open_skel(cfg, cause);
+	if (!tr->skel)
+		goto fail;
 	for (int i = 0; i < cfg->npids; i++) {
 		__u32 pid = cfg->pids[i];
 

@@ -21,10 +21,8 @@ struct tracer_config {
 
 struct tracer;
 
-/* Returns 0, or -1 with *cause. *warning (may be NULL) carries a degraded
- * mode to report (e.g. dlopen()ed libraries found only by rescans). */
-int tracer_open(struct tracer **tr, const struct tracer_config *cfg, char **cause,
-		char **warning);
+/* Returns 0, or -1 with *cause. */
+int tracer_open(struct tracer **tr, const struct tracer_config *cfg, char **cause);
 /* The target_ops.attach implementation: arg is the tracer. */
 int tracer_attach_file(void *arg, struct target_file *f, int fd, char **cause);
 int tracer_ringbuf_map_fd(const struct tracer *tr);

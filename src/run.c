@@ -354,7 +354,7 @@ int run_live(const struct options *o)
 	static const struct target_ops target_ops = { .attach = tracer_attach_file };
 	struct ring_buffer *rb = NULL;
 	struct demo *demo = NULL;
-	char *cause = NULL, *warning = NULL;
+	char *cause = NULL;
 	bool found;
 
 	signal(SIGPIPE, SIG_IGN);
@@ -370,13 +370,9 @@ int run_live(const struct options *o)
 		fail(&a, RUN_CANNOT_TRACE, cause, "cannot start the demo workload");
 		return a.status;
 	}
-	if (tracer_open(&a.tracer, &cfg, &cause, &warning)) {
+	if (tracer_open(&a.tracer, &cfg, &cause)) {
 		fail(&a, RUN_CANNOT_TRACE, cause, "cannot load the BPF programs");
 		goto out;
-	}
-	if (warning) {
-		report(o->json, "warning", "%s", warning);
-		free(warning);
 	}
 	a.capture = capture_new(&capture_ops, &a, &a.stats);
 	a.targets = targets_new("/proc", &target_ops, a.tracer, &a.libs, cfg.self);
