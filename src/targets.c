@@ -139,13 +139,14 @@ static void classify(struct targets *t, struct target_file *f, int fd)
 	memcpy(f->build_id, info.build_id, sizeof(f->build_id));
 	is_exec = info.type == ET_EXEC || info.has_interp;
 	if (!syms[TLSTOP_FN_SSL_WRITE].found || !syms[TLSTOP_FN_SSL_READ].found) {
+		/* OpenSSL and BoringSSL name their source files in error
+		 * strings; a program that only links libssl does not carry
+		 * ssl_lib.c's name, so this does not flag /usr/bin/openssl. */
 		if (is_exec && !info.has_symtab &&
-		    (elf_section_contains(fd, ".rodata", "OpenSSL 1.") ||
-		     elf_section_contains(fd, ".rodata", "OpenSSL 3.") ||
-		     elf_section_contains(fd, ".rodata", "BoringSSL"))) {
+		    elf_section_contains(fd, ".rodata", "ssl_lib.c")) {
 			if (asprintf(&cause,
-				     "%s is stripped but contains OpenSSL/BoringSSL code: no SSL_write/SSL_read symbols to attach to; use an unstripped build or install its debug symbols (build-id %s)",
-				     f->path, info.build_id[0] ? info.build_id : "none") < 0)
+				     "OpenSSL/BoringSSL code without SSL_write/SSL_read symbols to attach to; use an unstripped build or install its debug symbols (build-id %s)",
+				     info.build_id[0] ? info.build_id : "none") < 0)
 				cause = NULL;
 			file_set_reason(f, FILE_STRIPPED, cause);
 		}
