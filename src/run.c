@@ -48,6 +48,7 @@ struct app {
 	struct rec_writer *rec;
 	uint32_t libs_recorded;
 	uint64_t printed;
+	uint64_t lost_reported; /* ring-buffer losses already warned about */
 	bool stop;
 	int status;
 	struct rescan rescans[MAX_RESCANS];
@@ -180,6 +181,12 @@ static void write_stats(struct app *a)
 	if (a->tracer)
 		tracer_read_counters(a->tracer, &a->stats, a->libs.count);
 	output_stats(&a->out, &a->stats, now_ns());
+	if (a->stats.kernel.ringbuf_fail > a->lost_reported) {
+		report(a->o->json, "warning",
+		       "%llu records lost since the last report: the ring buffer was full because tlstop could not keep up; a smaller --snaplen, --pid or --comm reduce the load",
+		       (unsigned long long)(a->stats.kernel.ringbuf_fail - a->lost_reported));
+		a->lost_reported = a->stats.kernel.ringbuf_fail;
+	}
 	if (!a->rec)
 		return;
 	buf = malloc(stats_encoded_max());
