@@ -324,7 +324,7 @@ static __always_inline void attribute(struct call *c, __u32 pid, struct emit_ctx
 }
 
 SEC("uretprobe")
-int BPF_KRETPROBE(ssl_leave, long ret)
+int BPF_KRETPROBE(ssl_leave, int ret)
 {
 	__u64 id = bpf_get_current_pid_tgid(), len = 0;
 	struct tlstop_lib_counters *lc;
