@@ -1,0 +1,48 @@
+#!/bin/bash
+# --list-targets while openssl s_server (dynamic libssl.so.3) runs and the
+# statically linked tls_client_static holds a connection to it: the report
+# shows the server's pid with libssl.so.3, and the static client's
+# executable as a static OpenSSL with the symbols attached.
+# shellcheck source=tests/e2e/lib.sh disable=SC1091
+. "${TESTS_SRCDIR:?}/tests/e2e/lib.sh" || exit 99
+
+need_root_bpf
+need_cmd openssl timeout
+BIN=$PROGS/tls_client_static
+[ -x "$BIN" ] || fail "$BIN is missing: make check builds it"
+gen_cert
+PORT=$(free_port) || fail "no free port"
+
+mkfifo "$T/server.in"
+exec 4<>"$T/server.in"
+BG_STDIN=$T/server.in spawn server openssl s_server -accept "127.0.0.1:$PORT" \
+	-key "$T/key.pem" -cert "$T/cert.pem" -naccept 1
+SPID=$BG_PID
+wait_listen "$PORT"
+# connected, then waiting for $T/go before its SSL_write
+spawn client "$BIN" 127.0.0.1 "$PORT" --message $'list me\n' --go-file "$T/go" --read 0
+CPID=$BG_PID
+wait_file_grep "$T/client.out" '"lport"'
+log "s_server pid $SPID, tls_client_static pid $CPID"
+
+if [ -z "${E2E_WORKLOAD_ONLY:-}" ]; then
+	timeout 30 "$TLSTOP" --list-targets >"$T/targets.txt" 2>"$T/targets.err" </dev/null
+	rc=$?
+	[ "$rc" = 0 ] || fail "tlstop --list-targets exited with $rc: $(head -c 2000 "$T/targets.err")"
+	log "--list-targets: $(wc -l <"$T/targets.txt") lines"
+fi
+touch "$T/go"
+wait_pid "$CPID"
+[ "$WAIT_RC" = 0 ] || fail "tls_client_static exited with $WAIT_RC: $(cat "$T/client.err")"
+wait_pid "$SPID"
+exec 4>&-
+
+[ -n "${E2E_WORKLOAD_ONLY:-}" ] && pass
+REAL_BIN=$(readlink -f "$BIN")
+# one line per process: PID COMM FILE [lib, linking] symbols: ...
+check near "$T/targets.txt" --window 1 --anchor "^ *$SPID\\s" \
+	--expect openssl --expect libssl.so.3 --expect dynamic --expect SSL_write --expect SSL_read
+check near "$T/targets.txt" --window 1 --anchor "^ *$CPID\\s" \
+	--expect tls_client_stat --expect "$REAL_BIN" --expect static \
+	--expect SSL_write --expect SSL_read
+pass
