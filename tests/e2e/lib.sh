@@ -17,6 +17,7 @@
 set -u
 
 PY=/usr/bin/python3 # Debian's, whatever python3 comes first in PATH
+BPFTOOL=$(PATH=$PATH:/usr/sbin:/sbin command -v bpftool)
 E2E_DIR="$TESTS_SRCDIR/tests/e2e"
 CHECK="$E2E_DIR/check_records.py"
 export E2E_DIR CHECK
@@ -291,6 +292,37 @@ tlstop_stop() {
 	TLSTOP_PID=
 	[ "$WAIT_RC" = 0 ] || fail "tlstop exited with status $WAIT_RC after SIGINT (expected 0)"
 	check validate "$T/out.jsonl"
+	# nothing of tlstop stays in the kernel (unless another tlstop runs)
+	if ! pgrep -x tlstop >/dev/null; then
+		local left
+		left=$("$BPFTOOL" prog show 2>/dev/null | grep -cE 'name (ssl_write_enter|ssl_leave|sys_enter_write) ')
+		[ "$left" = 0 ] || fail "$left tlstop BPF programs still loaded after tlstop exited"
+	fi
+}
+
+# no_bpf_state PID...: tlstop's (pid, SSL*) and (pid, fd) maps hold nothing
+# for these processes, which closed their connections and exited
+no_bpf_state() {
+	local map
+	for map in ssl_conns fd_ssl; do
+		"$BPFTOOL" -j map dump name "$map" >"$T/$map.json" ||
+			fail "bpftool map dump name $map failed"
+		"$PY" - "$T/$map.json" "$@" <<'PY' || fail "tlstop's $map map still holds state of exited processes"
+import json, sys
+name, pids = sys.argv[1], {int(p) for p in sys.argv[2:]}
+dump = json.load(open(name))
+# one map, or one list per tlstop instance
+entries = [e for m in dump for e in (m if isinstance(m, list) else [m])]
+def pid_of(e):
+    # both keys start with the pid, a little-endian u32; bpftool prints raw bytes
+    return int.from_bytes(bytes(int(b, 16) for b in e["key"][:4]), "little")
+left = [e for e in entries if pid_of(e) in pids]
+for e in left:
+    print(f"no_bpf_state: {name} still has {e}", file=sys.stderr)
+sys.exit(1 if left else 0)
+PY
+	done
+	log "no state left in ssl_conns/fd_ssl for pids $*"
 }
 
 # check SUBCOMMAND ARGS...: check_records.py; a failed assertion fails the test

@@ -30,6 +30,8 @@ PA=$("$PY" -c 'import json,sys; print(json.loads(open(sys.argv[1]).readline())["
 PB=$("$PY" -c 'import json,sys; print(json.loads(open(sys.argv[1]).readline())["lports"][1])' "$T/pair.out")
 log "echo server pid $SPID port $PORT; tls_pair pid $CPID ports $PA (A) and $PB (B)"
 
+# while tlstop still runs: close() and exit released the kernel state
+no_bpf_state "$CPID" "$SPID"
 tlstop_stop
 
 A='' B=''
