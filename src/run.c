@@ -253,13 +253,25 @@ static int libbpf_verbose(enum libbpf_print_level level, const char *fmt, va_lis
 	return vfprintf(stderr, fmt, ap);
 }
 
+/* -p named processes none of which can be traced: say why, one by one */
 static int nothing_to_trace(struct app *a)
 {
 	struct output err;
 
 	output_init(&err, stderr, a->o->json, 0, &a->libs);
-	report(a->o->json, "error", "no traceable TLS library in the processes selected by %s%s:",
-	       a->o->npids ? "--pid" : "--comm", a->o->npids ? "" : " (they may start later)");
+	report(a->o->json, "error", "nothing to trace for --pid:");
+	for (int i = 0; i < a->o->npids; i++) {
+		pid_t pid = a->o->pids[i];
+		char path[32];
+
+		snprintf(path, sizeof(path), "/proc/%d", pid);
+		if (access(path, F_OK))
+			report(a->o->json, "error", "pid %d: no such process", pid);
+		else if (!targets_proc(a->targets, pid))
+			report(a->o->json, "error",
+			       "pid %d: maps no file that defines SSL_write and SSL_read (no OpenSSL or BoringSSL)",
+			       pid);
+	}
 	output_targets(&err, a->targets);
 	return RUN_NOTHING;
 }

@@ -243,6 +243,11 @@ void targets_forget_pid(struct targets *t, pid_t pid)
 	}
 }
 
+const struct traced_proc *targets_proc(struct targets *t, pid_t pid)
+{
+	return *proc_link(t, pid);
+}
+
 struct scan {
 	struct targets *t;
 	pid_t pid;

@@ -70,6 +70,9 @@ int targets_scan_all(struct targets *t);
 bool targets_pid_maps(struct targets *t, pid_t pid, unsigned int dev_major,
 		      unsigned int dev_minor, uint64_t ino);
 void targets_forget_pid(struct targets *t, pid_t pid);
+/* A process that maps TLS-relevant files or could not be scanned; NULL for
+ * processes without any TLS library. */
+const struct traced_proc *targets_proc(struct targets *t, pid_t pid);
 
 /* Iteration for reports, in ascending pid order. */
 typedef void (*targets_proc_fn)(const struct traced_proc *p, void *arg);

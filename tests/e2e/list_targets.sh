@@ -45,4 +45,27 @@ check near "$T/targets.txt" --window 1 --anchor "^ *$SPID\\s" \
 check near "$T/targets.txt" --window 1 --anchor "^ *$CPID\\s" \
 	--expect tls_client_stat --expect "$REAL_BIN" --expect static \
 	--expect SSL_write --expect SSL_read
+
+# a stripped copy of the static client is listed with the reason
+cp "$BIN" "$T/stripped_client" && strip "$T/stripped_client"
+LPORT=$(free_port)
+spawn listener "$PY" -c 'import socket, sys, time
+s = socket.socket(); s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(); time.sleep(8)' "$LPORT"
+wait_listen "$LPORT"
+spawn stripped "$T/stripped_client" 127.0.0.1 "$LPORT" --wait-ms 5000
+XPID=$BG_PID
+sleep 0.3
+"$TLSTOP" --list-targets >"$T/targets2.txt" 2>&1 || fail "tlstop --list-targets failed: $(cat "$T/targets2.txt")"
+check near "$T/targets2.txt" --window 1 --anchor "^ *$XPID\\s" \
+	--expect stripped --expect "debug symbols"
+
+# --pid naming only processes without TLS: exit status 3 and the reason per pid
+sleep 30 &
+NPID=$!
+track "$NPID"
+"$TLSTOP" -p "$NPID" >/dev/null 2>"$T/nothing.err"
+rc=$?
+[ "$rc" = 3 ] || fail "tlstop -p $NPID (a sleep) exited $rc, expected 3: $(cat "$T/nothing.err")"
+grep -q "pid $NPID: maps no file that defines SSL_write" "$T/nothing.err" ||
+	fail "no reason for pid $NPID in: $(cat "$T/nothing.err")"
 pass
