@@ -311,8 +311,8 @@ no_bpf_state() {
 import json, sys
 name, pids = sys.argv[1], {int(p) for p in sys.argv[2:]}
 dump = json.load(open(name))
-# one map, or one list per tlstop instance
-entries = [e for m in dump for e in (m if isinstance(m, list) else [m])]
+# one map: its entries; several tlstop instances: one object per map
+entries = [e for m in dump for e in (m["elements"] if "elements" in m else [m])]
 def pid_of(e):
     # both keys start with the pid, a little-endian u32; bpftool prints raw bytes
     return int.from_bytes(bytes(int(b, 16) for b in e["key"][:4]), "little")

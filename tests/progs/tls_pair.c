@@ -25,18 +25,13 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
+#include "prog_util.h"
+
 struct conn {
 	int fd;
 	SSL *ssl;
 	unsigned lport;
 };
-
-static void die(const char *what)
-{
-	fprintf(stderr, "tls_pair: %s\n", what);
-	ERR_print_errors_fp(stderr);
-	exit(1);
-}
 
 static void usage(void)
 {
@@ -44,63 +39,15 @@ static void usage(void)
 	exit(2);
 }
 
-static void sleep_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
-		;
-}
-
-static long parse_num(const char *s)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno || end == s || *end || v < 0)
-		usage();
-	return v;
-}
-
 static void open_conn(struct conn *c, SSL_CTX *ctx, const char *host, const char *port)
 {
-	struct addrinfo hints, *res, *ai;
-	struct sockaddr_storage ss;
-	socklen_t sl = sizeof(ss);
-	int err;
-
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	err = getaddrinfo(host, port, &hints, &res);
-	if (err) {
-		fprintf(stderr, "tls_pair: %s:%s: %s\n", host, port, gai_strerror(err));
-		exit(1);
-	}
-	c->fd = -1;
-	for (ai = res; ai; ai = ai->ai_next) {
-		c->fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
-		if (c->fd < 0)
-			continue;
-		if (connect(c->fd, ai->ai_addr, ai->ai_addrlen) == 0)
-			break;
-		close(c->fd);
-		c->fd = -1;
-	}
-	freeaddrinfo(res);
-	if (c->fd < 0)
-		die("cannot connect");
-	if (getsockname(c->fd, (struct sockaddr *)&ss, &sl))
-		die("getsockname");
-	c->lport = ss.ss_family == AF_INET6 ? ntohs(((struct sockaddr_in6 *)&ss)->sin6_port) :
-					      ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	c->fd = prog_tcp_connect(host, port);
+	c->lport = prog_local_port(c->fd);
 	c->ssl = SSL_new(ctx);
 	if (!c->ssl || !SSL_set_fd(c->ssl, c->fd))
-		die("SSL_new");
+		prog_die("SSL_new");
 	if (SSL_connect(c->ssl) != 1)
-		die("TLS handshake failed");
+		prog_die("TLS handshake failed");
 }
 
 static void send_msg(struct conn *c, const char *msg)
@@ -108,7 +55,7 @@ static void send_msg(struct conn *c, const char *msg)
 	int n = SSL_write(c->ssl, msg, (int)strlen(msg));
 
 	if (n <= 0 || (size_t)n != strlen(msg))
-		die("SSL_write failed");
+		prog_die("SSL_write failed");
 }
 
 static void expect_echo(struct conn *c, const char *msg)
@@ -120,11 +67,11 @@ static void expect_echo(struct conn *c, const char *msg)
 		int n = SSL_read(c->ssl, buf + got, (int)(want - got));
 
 		if (n <= 0)
-			die("SSL_read failed or peer closed before the echo came back");
+			prog_die("SSL_read failed or peer closed before the echo came back");
 		got += (size_t)n;
 	}
 	if (memcmp(buf, msg, want) != 0)
-		die("the echo differs from what was sent");
+		prog_die("the echo differs from what was sent");
 }
 
 int main(int argc, char **argv)
@@ -143,9 +90,9 @@ int main(int argc, char **argv)
 		if (i + 1 >= argc)
 			usage();
 		if (!strcmp(argv[i], "--rounds"))
-			rounds = parse_num(argv[++i]);
+			rounds = prog_parse_num(argv[++i], usage);
 		else if (!strcmp(argv[i], "--wait-ms"))
-			wait_ms = parse_num(argv[++i]);
+			wait_ms = prog_parse_num(argv[++i], usage);
 		else if (!strcmp(argv[i], "--go-file"))
 			go_file = argv[++i];
 		else
@@ -156,7 +103,7 @@ int main(int argc, char **argv)
 
 	ctx = SSL_CTX_new(TLS_client_method());
 	if (!ctx)
-		die("SSL_CTX_new");
+		prog_die("SSL_CTX_new");
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
 	open_conn(&a, ctx, host, port);
 	open_conn(&b, ctx, host, port);
@@ -164,17 +111,9 @@ int main(int argc, char **argv)
 	fflush(stdout);
 
 	if (wait_ms)
-		sleep_ms(wait_ms);
-	if (go_file) {
-		struct stat st;
-		int tries = 0;
-
-		while (stat(go_file, &st) != 0) {
-			if (++tries > 3000)
-				die("timed out waiting for --go-file");
-			sleep_ms(10);
-		}
-	}
+		prog_sleep_ms(wait_ms);
+	if (go_file)
+		prog_wait_go_file(go_file);
 
 	for (i = 0; i < rounds; i++) {
 		char ma[128], mb[128];

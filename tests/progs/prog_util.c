@@ -1,0 +1,98 @@
+/* prog_util.c - helpers of the TLS test programs. */
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+
+#include "prog_util.h"
+
+void prog_die(const char *what)
+{
+	fprintf(stderr, "%s: %s\n", program_invocation_short_name, what);
+	ERR_print_errors_fp(stderr);
+	exit(1);
+}
+
+void prog_sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+		;
+}
+
+long prog_parse_num(const char *s, void (*usage)(void))
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < 0)
+		usage();
+	return v;
+}
+
+int prog_tcp_connect(const char *host, const char *port)
+{
+	struct addrinfo hints, *res, *ai;
+	int fd = -1, err;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	err = getaddrinfo(host, port, &hints, &res);
+	if (err) {
+		fprintf(stderr, "%s: %s:%s: %s\n", program_invocation_short_name, host, port,
+			gai_strerror(err));
+		exit(1);
+	}
+	for (ai = res; ai; ai = ai->ai_next) {
+		fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
+		if (fd < 0)
+			continue;
+		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
+			break;
+		close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(res);
+	if (fd < 0) {
+		fprintf(stderr, "%s: cannot connect to %s:%s: %s\n", program_invocation_short_name,
+			host, port, strerror(errno));
+		exit(1);
+	}
+	return fd;
+}
+
+unsigned prog_local_port(int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &len))
+		prog_die("getsockname");
+	if (ss.ss_family == AF_INET6)
+		return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+	return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+}
+
+void prog_wait_go_file(const char *path)
+{
+	struct stat st;
+	int tries = 0;
+
+	while (stat(path, &st) != 0) {
+		if (++tries > 3000)
+			prog_die("timed out waiting for --go-file");
+		prog_sleep_ms(10);
+	}
+}
