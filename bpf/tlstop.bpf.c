@@ -19,6 +19,9 @@
 const volatile __u32 targ_self_pid = 0; /* tlstop never traces itself */
 const volatile __u32 targ_snaplen = TLSTOP_SNAPLEN_DEFAULT;
 const volatile bool targ_filter_pids = false;
+/* Wake the reader only when this much is waiting; it also drains the ring
+ * on a short timer. A wake-up per record doubled the cost of a traced call. */
+const volatile __u32 targ_wakeup_bytes = 1024 * 1024;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -131,6 +134,13 @@ static __always_inline struct tlstop_counters *get_counters(void)
 	__u32 zero = 0;
 
 	return bpf_map_lookup_elem(&counters, &zero);
+}
+
+static __always_inline __u64 wakeup_flag(void)
+{
+	return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= targ_wakeup_bytes ?
+		       BPF_RB_FORCE_WAKEUP :
+		       BPF_RB_NO_WAKEUP;
 }
 
 static __always_inline bool traced_pid(__u32 pid)
@@ -262,7 +272,7 @@ reserved:
 	e->chunk_len = n;
 	if (off + n >= ectx->captured)
 		e->flags |= TLSTOP_F_LAST;
-	bpf_ringbuf_submit(e, 0);
+	bpf_ringbuf_submit(e, wakeup_flag());
 	return 0;
 read_failed:
 	bpf_ringbuf_discard(e, 0);
@@ -516,7 +526,7 @@ static __always_inline void emit_proc(__u32 type, __u32 pid, __u64 dev, __u64 in
 	e->dev = dev;
 	e->ino = ino;
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
-	bpf_ringbuf_submit(e, 0);
+	bpf_ringbuf_submit(e, wakeup_flag());
 }
 
 SEC("tp_btf/sched_process_exec")

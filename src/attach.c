@@ -66,6 +66,7 @@ static struct tlstop_bpf *open_skel(const struct tracer_config *cfg, char **caus
 	skel->rodata->targ_self_pid = cfg->self;
 	skel->rodata->targ_snaplen = cfg->snaplen;
 	skel->rodata->targ_filter_pids = cfg->npids > 0;
+	skel->rodata->targ_wakeup_bytes = cfg->ringbuf_bytes / 16;
 	bpf_map__set_max_entries(skel->maps.events, cfg->ringbuf_bytes);
 	err = tlstop_bpf__load(skel);
 	if (err) {

@@ -23,7 +23,9 @@
 #include "run.h"
 #include "targets.h"
 
-#define TICK_NS (100 * 1000000ULL)
+/* the reader drains the ring buffer at every tick: the kernel wakes it only
+ * when the buffer fills up, so this bounds how late a quiet stream shows */
+#define TICK_NS (25 * 1000000ULL)
 #define RESCAN_ALL_NS (30 * 1000000000ULL) /* catches libraries whose first mapper exited unseen */
 #define PENDING_AGE_NS 1000000000ULL
 #define RINGBUF_BYTES (16u * 1024 * 1024)
@@ -318,12 +320,11 @@ static void event_loop(struct app *a, struct ring_buffer *rb, double duration)
 		for (int i = 0; i < n && !a->stop; i++) {
 			if (evs[i].data.fd == sfd) {
 				a->stop = true;
-			} else if (evs[i].data.fd == tfd) {
+			} else {
 				uint64_t ticks;
 
-				if (read(tfd, &ticks, sizeof(ticks)) < 0)
+				if (evs[i].data.fd == tfd && read(tfd, &ticks, sizeof(ticks)) < 0)
 					continue;
-			} else {
 				ring_buffer__consume(rb);
 			}
 		}

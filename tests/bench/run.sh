@@ -1,0 +1,503 @@
+#!/bin/sh
+# run.sh - tlstop's overhead benchmark (make bench, as root): the cost a TLS
+# round trip pays under no tracing, empty probes, tlstop and bcc's sslsniff.
+#
+# Environment (make bench sets the first two):
+#   TLSTOP            the tlstop binary
+#   BENCH_BUILDDIR    the build tree holding tests/bench/{ssl_roundtrip,empty_probes}
+#   BENCH_ROUNDS      rounds of interleaved measurements (default 9)
+#   BENCH_SIZES       payload sizes in bytes (default "100 16384")
+#   BENCH_ITERATIONS  timed round trips per run, for every size (default:
+#                     60000 for sizes up to 1 KiB, 25000 above)
+#   BENCH_WARMUP      untimed round trips before each run (default 2000)
+#   BENCH_CPU         CPU both benchmark threads are pinned to (default 0;
+#                     "none": let the scheduler place them)
+#   BENCH_NO_CHECK=1  skip the capture check before the measurements
+#   SSLSNIFF          bcc's sslsniff (default /usr/sbin/sslsniff-bpfcc); a
+#                     missing one is skipped, and so is any with
+#   BENCH_NO_SSLSNIFF=1
+#   BPFTOOL           bpftool, used to see when a tracer's probes are live
+#
+# Each round runs every configuration in turn (untraced, empty probes,
+# tlstop, sslsniff), each tracer started once per round and stopped before
+# the next, so slow drift of the machine hits all of them alike; the table
+# reports the median over rounds. While measuring, the tracers write to
+# /dev/null; they count as ready once bpftool shows their uprobes.
+
+set -u
+
+PROG=run.sh
+TLSTOP=${TLSTOP:-}
+BENCH_BUILDDIR=${BENCH_BUILDDIR:-.}
+ROUNDS=${BENCH_ROUNDS:-9}
+SIZES=${BENCH_SIZES:-100 16384}
+WARMUP=${BENCH_WARMUP:-2000}
+CPU=${BENCH_CPU:-0}
+SSLSNIFF=${SSLSNIFF:-/usr/sbin/sslsniff-bpfcc}
+RT=$BENCH_BUILDDIR/tests/bench/ssl_roundtrip
+EP=$BENCH_BUILDDIR/tests/bench/empty_probes
+CONFIGS="untraced floor tlstop sslsniff"
+
+say() { printf '%s\n' "$*"; }
+warn() { printf '%s: %s\n' "$PROG" "$*" >&2; }
+die() { warn "$*"; exit 1; }
+
+if [ "$(id -u)" != 0 ]; then
+	die "attaching uprobes needs root: run 'sudo make bench' (or this script as root)"
+fi
+[ -n "$TLSTOP" ] || die "TLSTOP is not set: run 'make bench' in the build tree"
+[ -x "$TLSTOP" ] || die "TLSTOP=$TLSTOP is not an executable: run 'make tlstop' first"
+if [ ! -x "$RT" ] || [ ! -x "$EP" ]; then
+	die "$RT or $EP is missing: run 'make bench' (it builds them) or set BENCH_BUILDDIR"
+fi
+if [ -z "${BPFTOOL:-}" ]; then
+	BPFTOOL=$(PATH=$PATH:/usr/sbin:/sbin command -v bpftool) ||
+		die "bpftool was not found: install the Debian package bpftool"
+fi
+
+iterations_for() {
+	if [ -n "${BENCH_ITERATIONS:-}" ]; then
+		say "$BENCH_ITERATIONS"
+	elif [ "$1" -le 1024 ]; then
+		say 60000
+	else
+		say 25000
+	fi
+}
+
+TMP=$(mktemp -d /tmp/tlstop-bench.XXXXXX) || die "cannot create a temporary directory"
+HOLDER=
+TRACER=
+CHECKER=
+
+# Wait for a child to become a zombie, then reap it; a zombie keeps its pid,
+# so the kill below can never reach another process.
+reap() {
+	_pid=$1
+	_i=0
+	while [ -r /proc/"$_pid"/stat ]; do
+		_state=$(sed 's/.*) //' /proc/"$_pid"/stat 2>/dev/null | cut -d' ' -f1)
+		[ "$_state" = Z ] || [ -z "$_state" ] && break
+		_i=$((_i + 1))
+		if [ "$_i" -eq 150 ]; then
+			warn "pid $_pid did not exit 15 s after SIGTERM; killing it"
+			kill -KILL "$_pid" 2>/dev/null
+		fi
+		sleep 0.1
+	done
+	wait "$_pid" 2>/dev/null
+}
+
+# stop PID [SIGNAL]
+stop() {
+	[ -n "$1" ] || return 0
+	kill -"${2:-TERM}" "$1" 2>/dev/null
+	reap "$1"
+}
+
+# Stop the tracer of configuration $1: sslsniff flushes its output only on
+# SIGINT (KeyboardInterrupt); SIGTERM would drop Python's buffer.
+stop_tracer() {
+	if [ "$1" = sslsniff ]; then
+		stop "$TRACER" INT
+	else
+		stop "$TRACER"
+	fi
+	TRACER=
+}
+
+cleanup() {
+	stop "$TRACER"
+	stop "$CHECKER"
+	stop "$HOLDER"
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# Number of uprobes and uretprobes that process $1 holds. Not filtered by
+# file name: tlstop attaches through /proc/self/fd/N.
+probes_of() {
+	"$BPFTOOL" perf show 2>/dev/null |
+		awk -v pid="$1" '$1 == "pid" && $2 == pid && / u(ret)?probe /' |
+		wc -l
+}
+
+# Wait until process $1 ($2 names it) holds at least $3 uprobes and their
+# number held still for half a second; $4 is its stderr file. The tracers'
+# own ready messages go to their stdout, which is /dev/null when measuring.
+wait_probes() {
+	_prev=-1
+	_i=0
+	while :; do
+		if ! kill -0 "$1" 2>/dev/null || [ "$(sed 's/.*) //' /proc/"$1"/stat |
+			cut -d' ' -f1)" = Z ]; then
+			warn "$2 exited before its probes were attached:"
+			sed 's/^/    /' "$4" >&2
+			return 1
+		fi
+		_n=$(probes_of "$1")
+		[ "$_n" -ge "$3" ] && [ "$_n" -eq "$_prev" ] && break
+		_prev=$_n
+		_i=$((_i + 1))
+		if [ "$_i" -ge 240 ]; then
+			warn "$2 did not attach its probes within 120 s ($_n uprobes)"
+			return 1
+		fi
+		sleep 0.5
+	done
+	PROBES=$_n
+}
+
+# bcc compiles sslsniff against kernel headers. Kernels without them (no
+# /lib/modules/$(uname -r)/build, no CONFIG_IKHEADERS) can borrow Debian's
+# linux-headers: the program only needs struct pt_regs and the BPF helpers.
+# bcc 0.26 then rejects the BUILD_BUG_ON_MSG call inside min() of minmax.h
+# (seen with Debian's linux-headers-6.1.0-56) as "cannot call non-static
+# helper function"; a copy of the headers without that compile-time-only
+# check is used.
+bcc_headers() {
+	if [ -n "${BCC_KERNEL_SOURCE:-}" ] || [ -e /lib/modules/"$(uname -r)"/build ] ||
+		[ -e /sys/kernel/kheaders.tar.xz ]; then
+		return 0
+	fi
+	_flavour=$(dpkg --print-architecture 2>/dev/null) || return 1
+	_common=
+	for _d in /usr/src/linux-headers-*-common; do
+		if [ -d "${_d%-common}-$_flavour" ]; then
+			_common=$_d
+			_arch=${_d%-common}-$_flavour
+		fi
+	done
+	[ -n "$_common" ] || return 1
+	mkdir "$TMP/kheaders" &&
+		cp -as "$_common/." "$TMP/kheaders/" &&
+		cp -as --remove-destination "$_arch/." "$TMP/kheaders/" || return 1
+	_minmax=$TMP/kheaders/include/linux/minmax.h
+	if [ -e "$_minmax" ]; then
+		rm -f "$_minmax"
+		sed '/BUILD_BUG_ON_MSG(!__types_ok(ux, uy),/{N;d;}' \
+			"$_common/include/linux/minmax.h" > "$_minmax" || return 1
+	fi
+	BCC_KERNEL_SOURCE=$TMP/kheaders
+	export BCC_KERNEL_SOURCE
+	say "sslsniff: no kernel headers for $(uname -r); bcc uses $_arch"
+}
+
+# Start configuration $1's tracer, its stdout to $2; sets TRACER and PROBES.
+start_tracer() {
+	TRACER=
+	PROBES=0
+	case $1 in
+	untraced)
+		return 0
+		;;
+	floor)
+		"$EP" "$LIBSSL" > "$TMP/floor.out" 2> "$TMP/floor.err" &
+		TRACER=$!
+		wait_probes "$TRACER" empty_probes 8 "$TMP/floor.err" || return 1
+		grep -q '^attached' "$TMP/floor.out" || {
+			warn "empty_probes did not say attached"
+			return 1
+		}
+		;;
+	tlstop)
+		"$TLSTOP" --json > "$2" 2> "$TMP/tlstop.err" &
+		TRACER=$!
+		wait_probes "$TRACER" tlstop 8 "$TMP/tlstop.err" || return 1
+		;;
+	sslsniff)
+		# a background job of sh starts with SIGINT ignored, and Python
+		# then never raises KeyboardInterrupt: restore it for stop_tracer
+		env --default-signal=INT "$SSLSNIFF" --no-gnutls --no-nss > "$2" \
+			2> "$TMP/sslsniff.err" &
+		TRACER=$!
+		wait_probes "$TRACER" sslsniff 4 "$TMP/sslsniff.err" || return 1
+		;;
+	esac
+	# the probes are live; give the tracer's reader time to settle
+	sleep 0.5
+}
+
+# Run the round-trip benchmark; prints its result line, records its pid.
+run_rt() {
+	if [ "$CPU" = none ]; then
+		"$RT" --size "$1" --iterations "$2" --warmup "$WARMUP" > "$TMP/rt.out" &
+	else
+		"$RT" --size "$1" --iterations "$2" --warmup "$WARMUP" --cpu "$CPU" \
+			> "$TMP/rt.out" &
+	fi
+	RT_PID=$!
+	wait "$RT_PID" || {
+		warn "ssl_roundtrip --size $1 failed"
+		return 1
+	}
+	cat "$TMP/rt.out"
+}
+
+field() {
+	printf '%s\n' "$2" | tr ' ' '\n' | sed -n "s/^$1=//p"
+}
+
+# Records the running tracer of configuration $1 reported lost so far: tlstop
+# warns on stderr when its ring buffer was full, bcc when a perf buffer was.
+lost_so_far() {
+	case $1 in
+	tlstop)
+		sed -n 's/.*"message":"\([0-9]*\) records lost since.*/\1/p' "$TMP/tlstop.err"
+		;;
+	sslsniff)
+		sed -n 's/^Possibly lost \([0-9]*\) samples.*/\1/p' "$TMP/sslsniff.err"
+		;;
+	esac | awk '{ n += $1 } END { print n + 0 }'
+}
+
+# ---- setup ----
+
+# A process keeping libssl mapped for the whole run: tlstop attaches to the
+# libraries of the processes it finds, so its probes are live before each
+# measured process starts instead of once it has noticed that process.
+"$RT" --hold > "$TMP/hold.out" &
+HOLDER=$!
+_i=0
+until [ -s "$TMP/hold.out" ]; do
+	_i=$((_i + 1))
+	[ "$_i" -lt 100 ] || die "ssl_roundtrip --hold did not start"
+	sleep 0.05
+done
+LIBSSL=$(sed -n 's/^holding //p' "$TMP/hold.out")
+[ -r "$LIBSSL" ] || die "cannot tell which libssl ssl_roundtrip uses (got '$LIBSSL')"
+
+HAVE_SSLSNIFF=0
+if [ -n "${BENCH_NO_SSLSNIFF:-}" ]; then
+	say "sslsniff: skipped (BENCH_NO_SSLSNIFF is set)"
+elif [ ! -x "$SSLSNIFF" ]; then
+	say "sslsniff: $SSLSNIFF not found, skipped (Debian package bpfcc-tools)"
+else
+	HAVE_SSLSNIFF=1
+	bcc_headers || say "sslsniff: no kernel headers found; it will probably fail"
+fi
+
+say "tlstop overhead benchmark: $(uname -r), $(nproc) CPUs, libssl $LIBSSL"
+say "rounds $ROUNDS, sizes $SIZES, warm-up $WARMUP round trips per run, benchmark on CPU $CPU"
+for s in $SIZES; do
+	say "  size $s: $(iterations_for "$s") timed round trips per run"
+done
+
+# ---- capture check (not timed): did each tracer see every call? ----
+#
+# A quarter of the measured round trips per size. The tracer's output goes
+# through a pipe to a counter here, which costs more than /dev/null, so loss
+# seen here is an upper bound of the measured runs'.
+
+check_tracer() {
+	_name=$1
+	rm -f "$TMP/fifo"
+	mkfifo "$TMP/fifo" || return 1
+	case $_name in
+	tlstop)
+		awk '
+			/"type":"tls"/ && /"comm":"ssl_roundtrip"/ {
+				if (match($0, /"pid":[0-9]+/))
+					n[substr($0, RSTART + 6, RLENGTH - 6)]++
+			}
+			/"type":"stats"/ { stats = $0 }
+			END {
+				for (p in n) print "pid", p, n[p]
+				if (match(stats, /"lost":\{[^}]*\}/))
+					print "lost", substr(stats, RSTART + 7, RLENGTH - 7)
+			}' < "$TMP/fifo" > "$TMP/check.out" &
+		;;
+	sslsniff)
+		awk '
+			/^(WRITE\/SEND|READ\/RECV) / && $3 == "ssl_roundtrip" { n[$4]++ }
+			END { for (p in n) print "pid", p, n[p] }' \
+			< "$TMP/fifo" > "$TMP/check.out" &
+		;;
+	esac
+	CHECKER=$!
+	: > "$TMP/$_name.err"
+	start_tracer "$_name" "$TMP/fifo" || {
+		stop_tracer "$_name"
+		stop "$CHECKER"
+		CHECKER=
+		return 1
+	}
+	say "check $_name: $PROBES uprobes attached"
+	for s in $SIZES; do
+		_n=$(($(iterations_for "$s") / 4))
+		run_rt "$s" "$_n" > /dev/null || return 1
+		eval "_pid_$s=\$RT_PID"
+	done
+	# let the tracer drain what it has buffered
+	sleep 2
+	stop_tracer "$_name"
+	reap "$CHECKER"
+	CHECKER=
+	for s in $SIZES; do
+		_n=$(($(iterations_for "$s") / 4))
+		eval "_pid=\$_pid_$s"
+		_want=$(((_n + WARMUP) * 4))
+		_got=$(awk -v p="$_pid" '$1 == "pid" && $2 == p { print $3 }' "$TMP/check.out")
+		say "check $_name: size $s: saw ${_got:-0} of $_want SSL calls of the benchmark"
+	done
+	case $_name in
+	tlstop)
+		sed -n 's/^lost /check tlstop: final stats: lost /p' "$TMP/check.out"
+		;;
+	sslsniff)
+		say "check sslsniff: 'Possibly lost' samples: $(lost_so_far sslsniff)"
+		;;
+	esac
+	rm -f "$TMP/fifo"
+}
+
+if [ -z "${BENCH_NO_CHECK:-}" ]; then
+	check_tracer tlstop || die "tlstop could not be checked"
+	if [ "$HAVE_SSLSNIFF" = 1 ] && ! check_tracer sslsniff; then
+		say "sslsniff: does not work here, skipped"
+		HAVE_SSLSNIFF=0
+	fi
+fi
+[ "$HAVE_SSLSNIFF" = 1 ] || CONFIGS="untraced floor tlstop"
+
+# ---- measurements ----
+
+: > "$TMP/results"
+r=1
+while [ "$r" -le "$ROUNDS" ]; do
+	for c in $CONFIGS; do
+		start_tracer "$c" /dev/null || die "round $r: cannot start $c"
+		before=0
+		for s in $SIZES; do
+			n=$(iterations_for "$s")
+			out=$(run_rt "$s" "$n") || die "round $r: $c, size $s failed"
+			ns=$(field ns_per_roundtrip "$out")
+			calls=$(field ssl_calls_per_roundtrip "$out")
+			sent=$(awk -v c="$calls" -v n="$((n + WARMUP))" 'BEGIN { printf "%.0f", c * n }')
+			lost=-
+			if [ "$c" = tlstop ] || [ "$c" = sslsniff ]; then
+				# tlstop reports losses once a second; sslsniff's
+				# reader may lag: let both catch up before counting
+				sleep 1.2
+				now=$(lost_so_far "$c")
+				lost=$((now - before))
+				before=$now
+			fi
+			say "$r $c $s $ns $calls $lost $sent" >> "$TMP/results"
+			printf 'round %d/%d  %-8s  size %5d  %10.1f ns/round trip\n' \
+				"$r" "$ROUNDS" "$c" "$s" "$ns"
+		done
+		stop_tracer "$c"
+	done
+	r=$((r + 1))
+done
+
+# ---- report ----
+
+say ""
+say "Definitions:"
+say "  round trip   = client SSL_write(size B) + SSL_read of the echo; server SSL_read +"
+say "                 SSL_write of it back, over loopback in one process (4 SSL calls,"
+say "                 'calls' column, measured; each has an entry and a return probe)"
+say "  ns/rt        = median over the $ROUNDS rounds of the wall time per round trip"
+say "  spread       = lowest and highest of the rounds"
+say "  added/rt     = ns/rt - ns/rt(untraced)"
+say "  added/call   = added/rt / calls: extra time per SSL call on the round trip's path"
+if [ "$CPU" = none ]; then
+	say "                 (unpinned: probe work that overlaps the peer's wait is not counted)"
+else
+	say "                 (both threads pinned to CPU $CPU: the round trip is serial, so all"
+	say "                 probe work in the traced threads counts; a tracer's reader counts"
+	say "                 only where it takes CPU $CPU)"
+fi
+say "  x floor      = added/rt / added/rt(floor); floor = empty uprobe + uretprobe"
+say "                 programs on SSL_write, SSL_read, SSL_write_ex, SSL_read_ex"
+say "  x untraced   = ns/rt / ns/rt(untraced)"
+say "  lost         = records the tracer reported lost (tlstop: ring buffer full;"
+say "                 sslsniff: perf buffer 'Possibly lost'), as a share of the SSL calls"
+say "                 made, warm-up included, over all rounds; a tracer that drops"
+say "                 records does less work, so its ns/rt then understates full capture"
+say ""
+
+sort -k3,3n -k2,2 -k4,4n "$TMP/results" | awk -v sizes="$SIZES" -v configs="$CONFIGS" '
+function median(a, n) {
+	return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+}
+{
+	k = $3 SUBSEP $2
+	v[k, ++cnt[k]] = $4
+	calls[k] = $5
+	if ($6 != "-") {
+		lost[k] += $6
+		sent[k] += $7
+	}
+}
+END {
+	ns = split(sizes, S, " ")
+	nc = split(configs, C, " ")
+	name["untraced"] = "untraced"
+	name["floor"] = "empty probes"
+	name["tlstop"] = "tlstop --json"
+	name["sslsniff"] = "sslsniff-bpfcc"
+	printf "%6s  %-14s %9s %19s %9s %10s %5s %7s %10s %7s\n", "size", "config", "ns/rt",
+		"spread", "added/rt", "added/call", "calls", "x floor", "x untraced", "lost"
+	for (i = 1; i <= ns; i++) {
+		s = S[i]
+		for (j = 1; j <= nc; j++) {
+			k = s SUBSEP C[j]
+			n = cnt[k]
+			for (m = 1; m <= n; m++)
+				a[m] = v[k, m] + 0
+			med[C[j]] = median(a, n)
+			lo[C[j]] = a[1]
+			hi[C[j]] = a[n]
+		}
+		base = med["untraced"]
+		floor_added = med["floor"] - base
+		for (j = 1; j <= nc; j++) {
+			c = C[j]
+			k = s SUBSEP c
+			added = med[c] - base
+			xf = floor_added > 0 ? sprintf("%.2f", added / floor_added) : "-"
+			lp = k in sent && sent[k] > 0 ? sprintf("%.1f%%", 100 * lost[k] / sent[k]) : "-"
+			printf "%6d  %-14s %9.0f %9.0f..%-8.0f %9.0f %10.0f %5.2f %7s %10.3f %7s\n",
+				s, name[c], med[c], lo[c], hi[c], added, added / calls[k], calls[k],
+				c == "untraced" ? "-" : xf, med[c] / base, lp
+			added_of[s, c] = added
+		}
+		ratio_floor[s] = floor_added > 0 ? added_of[s, "tlstop"] / floor_added : -1
+		if ("sslsniff" in med && added_of[s, "sslsniff"] > 0)
+			ratio_sniff[s] = added_of[s, "tlstop"] / added_of[s, "sslsniff"]
+		delete med
+	}
+	print ""
+	verdict = "meets"
+	line = ""
+	for (i = 1; i <= ns; i++) {
+		s = S[i]
+		if (ratio_floor[s] < 0) {
+			line = line sprintf("  %d B: floor too small to compare", s)
+			verdict = "cannot tell whether it meets"
+			continue
+		}
+		line = line sprintf("  %d B: %.2fx", s, ratio_floor[s])
+		if (ratio_floor[s] > 1.3 && verdict == "meets")
+			verdict = "MISSES"
+	}
+	printf "tlstop added cost vs the floor (empty probes):%s -> %s the target (<= 1.3x)\n",
+		line, verdict
+	line = ""
+	for (i = 1; i <= ns; i++) {
+		s = S[i]
+		if ((s) in ratio_sniff)
+			line = line sprintf("  %d B: %.2fx", s, ratio_sniff[s])
+	}
+	if (line != "")
+		printf "tlstop added cost / sslsniff-bpfcc added cost:%s (below 1: tlstop is cheaper)\n", line
+}'
+
+say ""
+say "raw results (round config size ns/rt calls/rt lost calls-made):"
+sed 's/^/  /' "$TMP/results"
