@@ -42,6 +42,35 @@ static size_t utf8_seq_len(const uint8_t *p, size_t avail)
 	return len;
 }
 
+#define ONES 0x0101010101010101ULL
+#define HIGHS 0x8080808080808080ULL
+
+static inline uint64_t has_zero_byte(uint64_t v)
+{
+	return (v - ONES) & ~v & HIGHS;
+}
+
+/* Length of the leading run of printable ASCII other than '"' and '\\':
+ * bytes that pass through JSON unchanged. Eight at a time, because
+ * payloads are mostly such text and this is the hot loop of --json. */
+static size_t plain_run(const uint8_t *s, size_t n)
+{
+	size_t i = 0;
+
+	for (; i + 8 <= n; i += 8) {
+		uint64_t x;
+
+		memcpy(&x, s + i, sizeof(x));
+		if ((x & HIGHS) || has_zero_byte(x & 0xe0e0e0e0e0e0e0e0ULL) ||
+		    has_zero_byte(x ^ (0x7f * ONES)) || has_zero_byte(x ^ ('"' * ONES)) ||
+		    has_zero_byte(x ^ ('\\' * ONES)))
+			break;
+	}
+	while (i < n && s[i] >= 0x20 && s[i] < 0x7f && s[i] != '"' && s[i] != '\\')
+		i++;
+	return i;
+}
+
 /* Position the writer for a new value: a comma between siblings, nothing
  * after a key. Depths past JSON_MAX_DEPTH share the last slot so misuse
  * gives wrong commas, never an out-of-bounds write. */
@@ -87,13 +116,13 @@ static void json_escaped(FILE *f, const uint8_t *s, size_t n)
 
 	putc('"', f);
 	while (i < n) {
-		uint8_t c = s[i];
+		uint8_t c;
 		size_t len;
 
-		if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
-			i++;
-			continue;
-		}
+		i += plain_run(s + i, n - i);
+		if (i == n)
+			break;
+		c = s[i];
 		if (c >= 0x80 && (len = utf8_seq_len(s + i, n - i))) {
 			i += len;
 			continue;
@@ -278,9 +307,13 @@ bool json_is_text(const void *buf, size_t n)
 	size_t i = 0;
 
 	while (i < n) {
-		uint8_t c = p[i];
+		uint8_t c;
 		size_t len;
 
+		i += plain_run(p + i, n - i);
+		if (i == n)
+			break;
+		c = p[i];
 		if (c >= 0x20 && c < 0x7f) {
 			i++;
 		} else if (c == '\t' || c == '\r' || c == '\n') {
