@@ -16,11 +16,8 @@ gen_cert
 SIZE=1048576
 SNAP=65536
 
-spawn server "$PY" "$PY_TLS" server --cert "$T/cert.pem" --key "$T/key.pem" \
+py_server server \
 	--mode reply --expect $SIZE --reply $'got it\n' --go-file "$T/go"
-SPID=$BG_PID
-wait_file_grep "$T/server.out" '"port"'
-PORT=$(json_field "$T/server.out" port)
 
 # the client connects and waits for $T/go: it is already running when
 # tlstop starts, so this test does not depend on attaching to new processes;

@@ -13,11 +13,8 @@ gen_cert
 MSG=$'hello over a memory BIO from asyncio\n'
 REPLY=$'asyncio server reply, also without a socket in sight\n'
 
-spawn server "$PY" "$PY_TLS" aserver --cert "$T/cert.pem" --key "$T/key.pem" \
+py_server aserver \
 	--mode reply --expect ${#MSG} --reply "$REPLY"
-SPID=$BG_PID
-wait_file_grep "$T/server.out" '"port"'
-PORT=$(json_field "$T/server.out" port)
 
 # the server has libssl.so.3 mapped: attached at start
 tlstop_start

@@ -23,10 +23,7 @@ done
 [ "$(stat -c %d:%i "$T/lib/libssl.so.3")" != "$(stat -L -c %d:%i "$(ldd "$PAIR" | awk '$1 == "libssl.so.3" { print $3 }')")" ] ||
 	fail "the copy of libssl.so.3 is the original file (same device and inode)"
 
-spawn server "$PY" "$PY_TLS" server --cert "$T/cert.pem" --key "$T/key.pem" --mode echo --conns 2
-SPID=$BG_PID
-wait_file_grep "$T/server.out" '"port"'
-PORT=$(json_field "$T/server.out" port)
+py_server server --mode echo --conns 2
 
 tlstop_start
 

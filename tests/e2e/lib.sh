@@ -255,6 +255,17 @@ gen_cert() {
 	chmod 644 "$T/key.pem" "$T/cert.pem"
 }
 
+# py_server server|aserver ARGS...: py_tls.py's blocking or asyncio server
+# with the test certificate; sets SPID and PORT once it listens
+py_server() {
+	local mode=$1
+	shift
+	spawn server "$PY" "$PY_TLS" "$mode" --cert "$T/cert.pem" --key "$T/key.pem" "$@"
+	SPID=$BG_PID
+	wait_file_grep "$T/server.out" '"port"'
+	PORT=$(json_field "$T/server.out" port)
+}
+
 # tlstop_start ARGS...: tlstop --json ARGS in the background, stdout in
 # $T/out.jsonl, stderr in $T/err.log; returns once the ready record is out
 tlstop_start() {

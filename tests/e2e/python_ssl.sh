@@ -13,11 +13,8 @@ MSG=$'ping from the python client \xc3\xa9\xe2\x82\xac 1234567890\n'
 REPLY=$'pong from the python server: ok\n'
 MSG_LEN=$(printf '%s' "$MSG" | wc -c)
 
-spawn server "$PY" "$PY_TLS" server --cert "$T/cert.pem" --key "$T/key.pem" \
+py_server server \
 	--mode reply --expect "$MSG_LEN" --reply "$REPLY"
-SPID=$BG_PID
-wait_file_grep "$T/server.out" '"port"'
-PORT=$(json_field "$T/server.out" port)
 
 # the server has imported ssl (libssl.so.3 is mapped): attached at start
 tlstop_start

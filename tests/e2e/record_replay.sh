@@ -13,11 +13,8 @@ REC=$T/rec.tlstop
 MSG=$'recorded request: GET /replay HTTP/1.1\n'
 REPLY=$'recorded response body\n'
 
-spawn server "$PY" "$PY_TLS" server --cert "$T/cert.pem" --key "$T/key.pem" \
+py_server server \
 	--mode reply --expect ${#MSG} --reply "$REPLY"
-SPID=$BG_PID
-wait_file_grep "$T/server.out" '"port"'
-PORT=$(json_field "$T/server.out" port)
 
 tlstop_start -w "$REC"
 spawn client "$PY" "$PY_TLS" client --port "$PORT" --message "$MSG" --expect ${#REPLY}

@@ -21,11 +21,8 @@ gen_cert
 MSG=$'hello from the static client\n'
 REPLY=$'static reply from the python server\n'
 
-spawn server "$PY" "$PY_TLS" server --cert "$T/cert.pem" --key "$T/key.pem" \
+py_server server \
 	--mode reply --expect ${#MSG} --reply "$REPLY"
-SPID=$BG_PID
-wait_file_grep "$T/server.out" '"port"'
-PORT=$(json_field "$T/server.out" port)
 
 tlstop_start
 

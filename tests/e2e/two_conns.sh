@@ -13,10 +13,7 @@ PAIR=$PROGS/tls_pair
 gen_cert
 ROUNDS=4
 
-spawn server "$PY" "$PY_TLS" server --cert "$T/cert.pem" --key "$T/key.pem" --mode echo --conns 2
-SPID=$BG_PID
-wait_file_grep "$T/server.out" '"port"'
-PORT=$(json_field "$T/server.out" port)
+py_server server --mode echo --conns 2
 
 # the server has libssl.so.3 mapped: attached at start
 tlstop_start
