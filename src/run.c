@@ -30,6 +30,10 @@
 #define PENDING_AGE_NS 1000000000ULL
 #define RINGBUF_BYTES (16u * 1024 * 1024)
 #define MAX_RESCANS 256
+/* Records handled per drain: under sustained load the ring never empties,
+ * and signals, stats, attaching new processes and flushing must still run. */
+#define RINGBUF_BATCH 4096
+#define FINAL_DRAIN_BATCHES 64
 
 /* A process scanned again shortly after exec/mmap: the loader maps
  * libraries after exec, and an mmap notice can overtake the mapping. */
@@ -51,6 +55,7 @@ struct app {
 	uint32_t libs_recorded;
 	uint64_t printed;
 	uint64_t lost_reported; /* ring-buffer losses already warned about */
+	unsigned int batch; /* records handled in the current drain */
 	bool stop;
 	int status;
 	struct rescan rescans[MAX_RESCANS];
@@ -171,7 +176,14 @@ static int on_ringbuf(void *ctx, void *data, size_t size)
 		return -1;
 	}
 	capture_feed(a->capture, data, size);
-	return a->stop ? -1 : 0;
+	return a->stop || ++a->batch >= RINGBUF_BATCH ? -1 : 0;
+}
+
+/* Handles at most RINGBUF_BATCH records; true when the ring may hold more. */
+static bool drain(struct app *a, struct ring_buffer *rb)
+{
+	a->batch = 0;
+	return ring_buffer__consume(rb) < 0 && !a->stop;
 }
 
 static void write_stats(struct app *a)
@@ -325,7 +337,7 @@ static void event_loop(struct app *a, struct ring_buffer *rb, double duration)
 
 				if (evs[i].data.fd == tfd && read(tfd, &ticks, sizeof(ticks)) < 0)
 					continue;
-				ring_buffer__consume(rb);
+				drain(a, rb);
 			}
 		}
 		now = now_ns();
@@ -349,7 +361,8 @@ static void event_loop(struct app *a, struct ring_buffer *rb, double duration)
 	/* what the kernel wrote before we stopped is still shown */
 	if (!a->o->count || a->printed < a->o->count) {
 		a->stop = false;
-		ring_buffer__consume(rb);
+		for (int i = 0; i < FINAL_DRAIN_BATCHES && drain(a, rb); i++)
+			;
 		a->stop = true;
 	}
 out:
