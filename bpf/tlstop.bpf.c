@@ -56,6 +56,7 @@ struct call {
 	__u64 buf;
 	__u64 outlen; /* size_t * of the _ex calls, 0 otherwise */
 	__u64 start_ns;
+	__u64 sp; /* stack pointer at entry: tells nesting from a stale entry */
 	__s32 fd; /* first socket fd the call did I/O on, -1 before */
 	__u32 lib_id;
 	__u8 func;
@@ -158,8 +159,11 @@ static __always_inline int call_enter(struct pt_regs *ctx, __u8 func, __u64 outl
 
 	if (!traced_pid(id >> 32))
 		return 0;
+	/* An entry whose return was never seen (the process longjmp()ed out,
+	 * or the call began before its return probe was attached) would make
+	 * every later call look nested; only a call deeper on the stack is. */
 	c = bpf_map_lookup_elem(&calls, &id);
-	if (c) {
+	if (c && c->sp > PT_REGS_SP(ctx)) {
 		if (c->depth < 255)
 			c->depth++;
 		return 0;
@@ -168,6 +172,7 @@ static __always_inline int call_enter(struct pt_regs *ctx, __u8 func, __u64 outl
 	n.buf = PT_REGS_PARM2(ctx);
 	n.outlen = outlen;
 	n.start_ns = bpf_ktime_get_ns();
+	n.sp = PT_REGS_SP(ctx);
 	n.fd = -1;
 	n.lib_id = bpf_get_attach_cookie(ctx);
 	n.func = func;

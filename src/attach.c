@@ -134,13 +134,17 @@ int tracer_attach_file(void *arg, struct target_file *f, int fd, char **cause)
 	/* The kernel resolves the path to the inode at attach time; our own
 	 * open fd names exactly the file that was analysed. */
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-	for (int i = 0; i < TLSTOP_FN_COUNT; i++) {
-		for (int ret = 0; ret < 2 && f->has[i]; ret++) {
+	/* Return probes first: a call whose entry probe fires then always
+	 * has its return probe too. */
+	for (int ret = 1; ret >= 0; ret--) {
+		for (int i = 0; i < TLSTOP_FN_COUNT; i++) {
 			LIBBPF_OPTS(bpf_uprobe_opts, opts, .retprobe = ret,
 				    .bpf_cookie = f->lib->id);
 			struct bpf_program *prog = ret ? tr->skel->progs.ssl_leave : enter[i];
 			struct bpf_link *link;
 
+			if (!f->has[i])
+				continue;
 			link = bpf_program__attach_uprobe_opts(prog, -1, path, f->offset[i],
 							       &opts);
 			if (!link) {
