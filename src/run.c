@@ -440,8 +440,11 @@ int run_live(const struct options *o)
 		report(o->json, "warning",
 		       "no process named %s uses a TLS library yet; waiting for one to start",
 		       o->comm);
-	if (demo)
+	if (demo) {
+		report(o->json, "note", "demo workload: process %d (tlstop-demo), HTTPS on 127.0.0.1",
+		       (int)demo_pid(demo));
 		demo_go(demo);
+	}
 	event_loop(&a, rb, o->duration);
 	capture_flush(a.capture, UINT64_MAX);
 	write_stats(&a);

@@ -380,26 +380,6 @@ int targets_scan_all(struct targets *t)
 	return n;
 }
 
-struct find_file {
-	unsigned int major, minor;
-	uint64_t ino;
-};
-
-static int match_file(const struct maps_entry *e, void *arg)
-{
-	const struct find_file *ff = arg;
-
-	return e->inode == ff->ino && e->dev_major == ff->major && e->dev_minor == ff->minor;
-}
-
-bool targets_pid_maps(struct targets *t, pid_t pid, unsigned int dev_major,
-		      unsigned int dev_minor, uint64_t ino)
-{
-	struct find_file ff = { dev_major, dev_minor, ino };
-
-	return maps_read_pid(t->procfs, pid, match_file, &ff) == 1;
-}
-
 static int cmp_proc(const void *a, const void *b)
 {
 	const struct traced_proc *pa = *(const struct traced_proc *const *)a;

@@ -66,9 +66,6 @@ void targets_set_comm(struct targets *t, const char *comm);
 int targets_scan_pid(struct targets *t, pid_t pid);
 /* Scan every process in procfs; returns the number scanned. */
 int targets_scan_all(struct targets *t);
-/* Whether the process maps the file (major:minor, ino) yet. */
-bool targets_pid_maps(struct targets *t, pid_t pid, unsigned int dev_major,
-		      unsigned int dev_minor, uint64_t ino);
 void targets_forget_pid(struct targets *t, pid_t pid);
 /* A process that maps TLS-relevant files or could not be scanned; NULL for
  * processes without any TLS library. */

@@ -164,7 +164,6 @@ int main(void)
 	CHECK(targets_scan_pid(t, 5000) == 1);
 	CHECK(targets_scan_pid(t, 5001) == 0);
 	CHECK_EQ_U64(ft.attaches, 2);
-	CHECK(targets_pid_maps(t, 1000, 0, 0, 1) == false);
 	targets_forget_pid(t, 1000);
 	memset(&c, 0, sizeof(c));
 	targets_for_each_proc(t, count_proc, &c);
