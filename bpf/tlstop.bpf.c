@@ -512,7 +512,8 @@ int sys_enter_close(struct trace_event_raw_sys_enter *ctx)
 
 /* ---- process lifecycle ---- */
 
-static __always_inline void emit_proc(__u32 type, __u32 pid, __u64 dev, __u64 ino)
+/* false when the ring buffer was full (counted in proc_lost) */
+static __always_inline bool emit_proc(__u32 type, __u32 pid, __u64 dev, __u64 ino)
 {
 	struct tlstop_proc *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	struct tlstop_counters *cnt;
@@ -521,7 +522,7 @@ static __always_inline void emit_proc(__u32 type, __u32 pid, __u64 dev, __u64 in
 		cnt = get_counters();
 		if (cnt)
 			cnt->proc_lost++;
-		return;
+		return false;
 	}
 	e->hdr.type = type;
 	e->hdr.size = sizeof(*e);
@@ -532,6 +533,7 @@ static __always_inline void emit_proc(__u32 type, __u32 pid, __u64 dev, __u64 in
 	e->ino = ino;
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
 	bpf_ringbuf_submit(e, wakeup_flag());
+	return true;
 }
 
 SEC("tp_btf/sched_process_exec")
@@ -563,10 +565,9 @@ int sys_enter_mmap(struct trace_event_raw_sys_enter *ctx)
 		return 0;
 	k.dev = BPF_CORE_READ(f, f_inode, i_sb, s_dev);
 	k.ino = BPF_CORE_READ(f, f_inode, i_ino);
-	if (bpf_map_lookup_elem(&seen_files, &k))
-		return 0;
-	bpf_map_update_elem(&seen_files, &k, &one, BPF_ANY);
-	emit_proc(TLSTOP_EV_MMAP, pid, k.dev, k.ino);
+	/* a notice lost to a full ring buffer is sent again at the next mmap */
+	if (!bpf_map_lookup_elem(&seen_files, &k) && emit_proc(TLSTOP_EV_MMAP, pid, k.dev, k.ino))
+		bpf_map_update_elem(&seen_files, &k, &one, BPF_ANY);
 	return 0;
 }
 

@@ -16,6 +16,13 @@ const char *lib_kind_name(enum lib_kind kind)
 	return "unknown";
 }
 
+const char *lib_linking_name(const struct lib_info *lib)
+{
+	if (!lib)
+		return NULL;
+	return lib->is_static ? "static" : "dynamic";
+}
+
 static struct lib_info *lib_new(uint32_t id, enum lib_kind kind, bool is_static,
 				const char *path, size_t path_len)
 {

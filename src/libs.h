@@ -36,6 +36,8 @@ struct lib_table {
 };
 
 const char *lib_kind_name(enum lib_kind kind);
+/* "static" or "dynamic"; NULL for no library */
+const char *lib_linking_name(const struct lib_info *lib);
 /* Adds a library under the next free id; returns it, or NULL when the table
  * is full (TLSTOP_MAX_LIBS) or memory ran out. */
 struct lib_info *libs_add(struct lib_table *t, enum lib_kind kind, bool is_static,

@@ -149,7 +149,7 @@ static void call_json(struct output *o, const struct tls_call *call)
 	json_string_n(&w, d->comm, strnlen(d->comm, sizeof(d->comm)));
 	json_str_or_null(&w, "lib", lib ? lib_kind_name(lib->kind) : NULL);
 	json_str_or_null(&w, "lib_path", lib ? lib->path : NULL);
-	json_str_or_null(&w, "linking", lib ? (lib->is_static ? "static" : "dynamic") : NULL);
+	json_str_or_null(&w, "linking", lib_linking_name(lib));
 	json_key(&w, "func");
 	json_string(&w, func_name(d->func));
 	json_key(&w, "dir");
@@ -332,7 +332,7 @@ static void stats_json(struct output *o, const struct stats *s, uint64_t now_ns)
 		json_str_or_null(&w, "path", lib ? lib->path : NULL);
 		json_str_or_null(&w, "lib", lib ? lib_kind_name(lib->kind) : NULL);
 		json_str_or_null(&w, "linking",
-				 lib ? (lib->is_static ? "static" : "dynamic") : NULL);
+				 lib_linking_name(lib));
 		json_key(&w, "calls");
 		json_u64(&w, c->calls);
 		json_key(&w, "bytes");
@@ -415,7 +415,7 @@ static void target_proc_text(const struct traced_proc *p, void *arg)
 		fprintf(f, "%s%s", i ? "\n                          " : "", tf->path);
 		if (tf->verdict == FILE_TARGET) {
 			fprintf(f, " [%s, %s] symbols:", lib_kind_name(tf->lib->kind),
-				tf->lib->is_static ? "static" : "dynamic");
+				lib_linking_name(tf->lib));
 			for (int fn = 0; fn < TLSTOP_FN_COUNT; fn++)
 				if (tf->has[fn])
 					fprintf(f, " %s@0x%" PRIx64, target_func_names[fn],
@@ -456,7 +456,7 @@ static void target_proc_json(const struct traced_proc *p, void *arg)
 			json_key(&w, "lib");
 			json_string(&w, lib_kind_name(tf->lib->kind));
 			json_key(&w, "linking");
-			json_string(&w, tf->lib->is_static ? "static" : "dynamic");
+			json_string(&w, lib_linking_name(tf->lib));
 			json_key(&w, "symbols");
 			json_array_begin(&w);
 			for (int fn = 0; fn < TLSTOP_FN_COUNT; fn++)

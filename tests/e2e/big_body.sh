@@ -11,7 +11,7 @@
 need_root_bpf
 need_cmd openssl
 BIN=$PROGS/tls_client_static
-[ -x "$BIN" ] || fail "$BIN is missing: make check builds it"
+need_prog "$BIN"
 gen_cert
 SIZE=1048576
 SNAP=65536

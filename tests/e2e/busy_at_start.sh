@@ -7,7 +7,7 @@
 
 need_root_bpf
 BIN=$TESTS_BUILDDIR/tests/bench/ssl_roundtrip
-[ -x "$BIN" ] || fail "$BIN is missing: make check builds it"
+need_prog "$BIN"
 
 # 16 KiB calls keep both threads inside SSL_* most of the time
 spawn roundtrip "$BIN" --size 16384 --iterations 2000000 --warmup 0

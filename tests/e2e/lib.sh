@@ -148,6 +148,11 @@ need_cmd() {
 }
 
 # need_root_bpf: root, kernel BTF and a bpf() that answers; skip otherwise
+# need_prog PATH: a test program make check builds
+need_prog() {
+	[ -x "$1" ] || fail "$1 is missing: make check builds it"
+}
+
 need_root_bpf() {
 	if [ -n "${E2E_WORKLOAD_ONLY:-}" ]; then
 		[ "${CI:-}" = true ] && fail "E2E_WORKLOAD_ONLY is for developing the tests, not for CI"

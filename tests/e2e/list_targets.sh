@@ -9,7 +9,7 @@
 need_root_bpf
 need_cmd openssl timeout
 BIN=$PROGS/tls_client_static
-[ -x "$BIN" ] || fail "$BIN is missing: make check builds it"
+need_prog "$BIN"
 gen_cert
 PORT=$(free_port) || fail "no free port"
 

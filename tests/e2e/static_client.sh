@@ -9,7 +9,7 @@
 need_root_bpf
 need_cmd openssl readelf
 BIN=$PROGS/tls_client_static
-[ -x "$BIN" ] || fail "$BIN is missing: make check builds it"
+need_prog "$BIN"
 if readelf -d "$BIN" | grep -E 'NEEDED.*lib(ssl|crypto)\.so'; then
 	fail "$BIN needs a shared libssl/libcrypto: it must be linked statically"
 fi

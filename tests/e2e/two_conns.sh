@@ -9,7 +9,7 @@
 need_root_bpf
 need_cmd openssl
 PAIR=$PROGS/tls_pair
-[ -x "$PAIR" ] || fail "$PAIR is missing: make check builds it"
+need_prog "$PAIR"
 gen_cert
 ROUNDS=4
 

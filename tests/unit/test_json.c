@@ -371,16 +371,7 @@ static void test_base64(void)
 	big = malloc(65536);
 	for (size_t i = 0; i < 65536; i++)
 		big[i] = (uint8_t)rng();
-	for (size_t n = 3070; n <= 3075; n++) {
-		w = mem_begin(&m);
-		json_base64(w, big, n);
-		s = mem_end(&m);
-		ref = ref_base64(big, n);
-		CHECK_STR(s, ref);
-		free(ref);
-		free(s);
-	}
-	for (size_t n = 6140; n <= 6150; n++) {
+	for (size_t n = 3070; n <= 6150; n = n == 3075 ? 6140 : n + 1) {
 		w = mem_begin(&m);
 		json_base64(w, big, n);
 		s = mem_end(&m);
