@@ -151,9 +151,13 @@ static __always_inline bool traced_pid(__u32 pid)
 	return !targ_filter_pids || bpf_map_lookup_elem(&targ_pids, &pid);
 }
 
-static __always_inline int call_enter(struct pt_regs *ctx, __u8 func, __u64 outlen)
+/* Entry of a TLS call: at the function's first instruction (entry-return
+ * method) or at its call to the internal worker (planned method); in both
+ * the SSL*, buffer and out-parameter are in the argument registers. */
+SEC("uprobe")
+int BPF_KPROBE(ssl_enter)
 {
-	__u64 id = bpf_get_current_pid_tgid();
+	__u64 id = bpf_get_current_pid_tgid(), cookie = bpf_get_attach_cookie(ctx);
 	struct tlstop_counters *cnt;
 	struct call *c, n = {};
 
@@ -170,12 +174,12 @@ static __always_inline int call_enter(struct pt_regs *ctx, __u8 func, __u64 outl
 	}
 	n.ssl = PT_REGS_PARM1(ctx);
 	n.buf = PT_REGS_PARM2(ctx);
-	n.outlen = outlen;
+	n.outlen = cookie & TLSTOP_COOKIE_OUT_PARAM ? PT_REGS_PARM4(ctx) : 0;
 	n.start_ns = bpf_ktime_get_ns();
 	n.sp = PT_REGS_SP(ctx);
 	n.fd = -1;
-	n.lib_id = bpf_get_attach_cookie(ctx);
-	n.func = func;
+	n.lib_id = cookie & TLSTOP_COOKIE_LIB_MASK;
+	n.func = (__u8)(cookie >> TLSTOP_COOKIE_FN_SHIFT);
 	n.depth = 1;
 	if (bpf_map_update_elem(&calls, &id, &n, BPF_ANY)) {
 		cnt = get_counters();
@@ -183,30 +187,6 @@ static __always_inline int call_enter(struct pt_regs *ctx, __u8 func, __u64 outl
 			cnt->map_fail++;
 	}
 	return 0;
-}
-
-SEC("uprobe")
-int BPF_KPROBE(ssl_write_enter)
-{
-	return call_enter(ctx, TLSTOP_FN_SSL_WRITE, 0);
-}
-
-SEC("uprobe")
-int BPF_KPROBE(ssl_read_enter)
-{
-	return call_enter(ctx, TLSTOP_FN_SSL_READ, 0);
-}
-
-SEC("uprobe")
-int BPF_KPROBE(ssl_write_ex_enter)
-{
-	return call_enter(ctx, TLSTOP_FN_SSL_WRITE_EX, PT_REGS_PARM4(ctx));
-}
-
-SEC("uprobe")
-int BPF_KPROBE(ssl_read_ex_enter)
-{
-	return call_enter(ctx, TLSTOP_FN_SSL_READ_EX, PT_REGS_PARM4(ctx));
 }
 
 /* What every chunk of one call shares; the bpf_loop callback reads it. */
@@ -338,7 +318,10 @@ static __always_inline void attribute(struct call *c, __u32 pid, struct emit_ctx
 		lc->no_fd++;
 }
 
-SEC("uretprobe")
+/* End of a TLS call: a uretprobe (entry-return method), or a uprobe on the
+ * emulated instruction right after the worker call (planned method); in
+ * both, rax holds the int result. */
+SEC("uprobe")
 int BPF_KRETPROBE(ssl_leave, int ret)
 {
 	__u64 id = bpf_get_current_pid_tgid(), len = 0;

@@ -34,6 +34,17 @@ enum tlstop_func {
 	TLSTOP_FN_COUNT = 4,
 };
 
+/* The uprobe cookie of an entry probe: which library and function, and
+ * whether the bytes processed come from the size_t * in the 4th argument
+ * (the _ex calls, and every planned probe on a worker call) rather than from
+ * the int result. Return and result probes carry the lib_id alone. */
+#define TLSTOP_COOKIE_LIB_MASK 0xffffULL
+#define TLSTOP_COOKIE_FN_SHIFT 16
+#define TLSTOP_COOKIE_OUT_PARAM (1ULL << 24)
+#define TLSTOP_COOKIE(lib_id, fn, out_param)                                       \
+	((__u64)(lib_id) | ((__u64)(fn) << TLSTOP_COOKIE_FN_SHIFT) |               \
+	 ((out_param) ? TLSTOP_COOKIE_OUT_PARAM : 0))
+
 enum tlstop_dir {
 	TLSTOP_DIR_OUT = 0, /* plaintext the process sent (SSL_write*) */
 	TLSTOP_DIR_IN = 1, /* plaintext the process received (SSL_read*) */

@@ -118,15 +118,42 @@ fail:
 	return -1;
 }
 
+static int attach_probe(struct tracer *tr, const char *path, const struct target_file *f,
+			int fn, bool leave, char **cause)
+{
+	const struct probe_plan *plan = &f->plan[fn];
+	bool planned = plan->method == PROBE_PLANNED;
+	/* the worker call's out-parameter is the 4th argument for every
+	 * planned probe; for entry probes, only the _ex calls have one */
+	bool out_param = planned || fn == TLSTOP_FN_SSL_WRITE_EX || fn == TLSTOP_FN_SSL_READ_EX;
+	uint64_t vaddr = leave ? plan->result.vaddr : plan->enter.vaddr;
+	LIBBPF_OPTS(bpf_uprobe_opts, opts, .retprobe = leave && !planned,
+		    .bpf_cookie = leave ? f->lib->id :
+					  TLSTOP_COOKIE(f->lib->id, fn, out_param));
+	struct bpf_program *prog = leave ? tr->skel->progs.ssl_leave : tr->skel->progs.ssl_enter;
+	struct bpf_link *link;
+
+	link = bpf_program__attach_uprobe_opts(prog, -1, path,
+					       target_probe_offset(f, fn, vaddr), &opts);
+	if (!link) {
+		int err = errno;
+
+		if (asprintf(cause, "cannot attach a %s to %s+0x%llx in %s: %s",
+			     opts.retprobe ? "uretprobe" : "uprobe", target_func_names[fn],
+			     (unsigned long long)(vaddr - f->vaddr[fn]), f->path, strerror(err)) < 0)
+			*cause = NULL;
+		return -1;
+	}
+	if (keep_link(tr, link)) {
+		*cause = strdup("out of memory");
+		return -1;
+	}
+	return 0;
+}
+
 int tracer_attach_file(void *arg, struct target_file *f, int fd, char **cause)
 {
 	struct tracer *tr = arg;
-	struct bpf_program *enter[TLSTOP_FN_COUNT] = {
-		[TLSTOP_FN_SSL_WRITE] = tr->skel->progs.ssl_write_enter,
-		[TLSTOP_FN_SSL_READ] = tr->skel->progs.ssl_read_enter,
-		[TLSTOP_FN_SSL_WRITE_EX] = tr->skel->progs.ssl_write_ex_enter,
-		[TLSTOP_FN_SSL_READ_EX] = tr->skel->progs.ssl_read_ex_enter,
-	};
 	size_t first = tr->nlinks;
 	char path[64];
 	int n = 0;
@@ -134,28 +161,13 @@ int tracer_attach_file(void *arg, struct target_file *f, int fd, char **cause)
 	/* The kernel resolves the path to the inode at attach time; our own
 	 * open fd names exactly the file that was analysed. */
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-	/* Return probes first: a call whose entry probe fires then always
-	 * has its return probe too. */
-	for (int ret = 1; ret >= 0; ret--) {
+	/* Return and result probes first: a call whose entry probe fires then
+	 * always has its end probe too. */
+	for (int leave = 1; leave >= 0; leave--) {
 		for (int i = 0; i < TLSTOP_FN_COUNT; i++) {
-			LIBBPF_OPTS(bpf_uprobe_opts, opts, .retprobe = ret,
-				    .bpf_cookie = f->lib->id);
-			struct bpf_program *prog = ret ? tr->skel->progs.ssl_leave : enter[i];
-			struct bpf_link *link;
-
 			if (!f->has[i])
 				continue;
-			link = bpf_program__attach_uprobe_opts(prog, -1, path, f->offset[i],
-							       &opts);
-			if (!link) {
-				int err = errno;
-
-				if (asprintf(cause, "cannot attach a uprobe to %s in %s: %s",
-					     target_func_names[i], f->path, strerror(err)) < 0)
-					*cause = NULL;
-				goto fail;
-			}
-			if (keep_link(tr, link))
+			if (attach_probe(tr, path, f, i, leave, cause))
 				goto fail;
 			n++;
 		}

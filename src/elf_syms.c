@@ -70,7 +70,7 @@ static Elf *elf_open(int fd, char **cause)
 	return elf;
 }
 
-static int segment_offset(Elf *elf, uint64_t vaddr, uint64_t *offset)
+static int segment_offset(Elf *elf, uint64_t vaddr, uint64_t *offset, uint64_t *end)
 {
 	bool have = false;
 	GElf_Phdr ph;
@@ -87,6 +87,8 @@ static int segment_offset(Elf *elf, uint64_t vaddr, uint64_t *offset)
 		if (have && !(ph.p_flags & PF_X))
 			continue;
 		*offset = vaddr - ph.p_vaddr + ph.p_offset;
+		if (end)
+			*end = ph.p_vaddr + ph.p_filesz;
 		have = true;
 		if (ph.p_flags & PF_X)
 			break;
@@ -101,7 +103,7 @@ int elf_vaddr_to_offset(int fd, uint64_t vaddr, uint64_t *offset)
 
 	if (!elf)
 		return -1;
-	ret = segment_offset(elf, vaddr, offset);
+	ret = segment_offset(elf, vaddr, offset, NULL);
 	elf_end(elf);
 	return ret;
 }
@@ -183,7 +185,7 @@ static void scan_table(Elf *elf, const struct table *t, Elf_Data *versym, bool d
 		const char *name;
 		bool is_default;
 		GElf_Versym vs;
-		uint64_t off;
+		uint64_t off, end;
 		GElf_Sym s;
 		size_t len;
 		int type, j, r;
@@ -212,13 +214,15 @@ static void scan_table(Elf *elf, const struct table *t, Elf_Data *versym, bool d
 		r = 1 + (dynsym ? RANK_DYNSYM : 0) +
 		    (GELF_ST_BIND(s.st_info) != STB_LOCAL ? RANK_GLOBAL : 0) +
 		    (is_default ? RANK_DEFAULT : 0);
-		if (r <= rank[j] || segment_offset(elf, s.st_value, &off))
+		if (r <= rank[j] || segment_offset(elf, s.st_value, &off, &end))
 			continue;
 		rank[j] = (unsigned char)r;
 		syms[j].found = true;
 		syms[j].from_symtab = !dynsym;
 		syms[j].vaddr = s.st_value;
 		syms[j].offset = off;
+		syms[j].size = s.st_size;
+		syms[j].segment_end = end;
 	}
 }
 
@@ -244,6 +248,8 @@ int elf_syms_lookup(int fd, struct elf_sym *syms, int nsyms, struct elf_file_inf
 		syms[i].from_symtab = false;
 		syms[i].vaddr = 0;
 		syms[i].offset = 0;
+		syms[i].size = 0;
+		syms[i].segment_end = 0;
 	}
 	elf = elf_open(fd, cause);
 	if (!elf)
@@ -253,6 +259,7 @@ int elf_syms_lookup(int fd, struct elf_sym *syms, int nsyms, struct elf_file_inf
 		goto out;
 	}
 	info->type = eh.e_type;
+	info->machine = eh.e_machine;
 	/* elfutils 0.188 reports 0 program headers, not an error, for a file
 	 * cut short inside them: compare with the header's own count. */
 	if (elf_getphdrnum(elf, &phnum) || (eh.e_phnum != PN_XNUM && phnum != eh.e_phnum) ||

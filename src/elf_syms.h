@@ -12,10 +12,15 @@ struct elf_sym {
 	bool from_symtab; /* out: found in .symtab rather than .dynsym */
 	uint64_t vaddr; /* out: st_value */
 	uint64_t offset; /* out: file offset of the code, for a uprobe */
+	uint64_t size; /* out: st_size, 0 when unknown */
+	/* out: end (vaddr) of the code that may be read at offset + (vaddr -
+	 * this.vaddr): the file part of the executable segment holding it */
+	uint64_t segment_end;
 };
 
 struct elf_file_info {
 	int type; /* ET_EXEC, ET_DYN, ... */
+	int machine; /* EM_X86_64, ... */
 	bool has_dynsym;
 	bool has_symtab;
 	bool has_interp; /* PT_INTERP: a dynamically linked executable */

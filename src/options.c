@@ -16,6 +16,7 @@ enum {
 	OPT_SNAPLEN,
 	OPT_LIST_TARGETS,
 	OPT_DEMO,
+	OPT_PROBE_METHOD,
 };
 
 struct option_entry {
@@ -37,6 +38,8 @@ static const struct option_entry entries[] = {
 	  "bytes captured per TLS call (default 65536, at most 1048576); longer calls are marked truncated" },
 	{ "list-targets", OPT_LIST_TARGETS, NULL,
 	  "list traced processes, their TLS library files and symbols, and why others are not traced" },
+	{ "probe-method", OPT_PROBE_METHOD, "METHOD",
+	  "auto (default: probes on instructions the kernel emulates where the code is understood) or entry-return" },
 	{ "write", 'w', "FILE", "also record the raw capture to FILE (mode 0600)" },
 	{ "read", 'r', "FILE", "replay a recording instead of tracing (no root needed)" },
 	{ "demo", OPT_DEMO, NULL, "start a built-in loopback HTTPS client and server to watch" },
@@ -134,6 +137,14 @@ static int apply(struct options *o, const struct option_entry *e, const char *ar
 	case OPT_JSON:
 		o->json = o->batch = true;
 		break;
+	case OPT_PROBE_METHOD: {
+		int m = probe_method_parse(arg);
+
+		if (m < 0)
+			return bad_value(cause, e->name, arg, "auto or entry-return");
+		o->probe_method = m;
+		break;
+	}
 	case 'p':
 		if (parse_pids(o, arg))
 			return bad_value(cause, e->name, arg, "a comma-separated list of pids");

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <sys/types.h>
 
+#include "probe_plan.h"
 #include "tlstop.h"
 
 struct options {
@@ -24,6 +25,7 @@ struct options {
 	char *write_path;
 	char *read_path;
 	bool demo;
+	enum probe_method probe_method; /* PROBE_AUTO or PROBE_ENTRY_RETURN */
 };
 
 enum options_result {

@@ -400,6 +400,22 @@ void output_exit(struct output *o, const struct tlstop_proc *p)
 	json_object_end(&w);
 }
 
+/* "planned: call 0x355a0 at +0x1e, jle 0x359aa at +0x25", or why not */
+static void plan_text(const struct target_file *tf, int fn, char *out, size_t outsz)
+{
+	const struct probe_plan *p = &tf->plan[fn];
+	unsigned long long enter = p->enter.vaddr - tf->vaddr[fn];
+	unsigned long long result = p->result.vaddr - tf->vaddr[fn];
+
+	if (p->method == PROBE_PLANNED)
+		snprintf(out, outsz, "planned: %s at +0x%llx, %s at +0x%llx", p->enter.insn, enter,
+			 p->result.insn, result);
+	else
+		snprintf(out, outsz, "entry-return (%s): %s", p->reason,
+			 p->enter_emulated ? "entry instruction emulated" :
+					     "entry instruction single-stepped");
+}
+
 static void target_proc_text(const struct traced_proc *p, void *arg)
 {
 	FILE *f = arg;
@@ -413,19 +429,59 @@ static void target_proc_text(const struct traced_proc *p, void *arg)
 		const struct target_file *tf = p->files[i];
 
 		fprintf(f, "%s%s", i ? "\n                          " : "", tf->path);
-		if (tf->verdict == FILE_TARGET) {
-			fprintf(f, " [%s, %s] symbols:", lib_kind_name(tf->lib->kind),
-				lib_linking_name(tf->lib));
-			for (int fn = 0; fn < TLSTOP_FN_COUNT; fn++)
-				if (tf->has[fn])
-					fprintf(f, " %s@0x%" PRIx64, target_func_names[fn],
-						tf->offset[fn]);
-		} else {
+		if (tf->verdict != FILE_TARGET) {
 			fprintf(f, " not traced: %s: %s", file_verdict_name(tf->verdict),
 				tf->reason ? tf->reason : "");
+			continue;
+		}
+		fprintf(f, " [%s, %s]", lib_kind_name(tf->lib->kind), lib_linking_name(tf->lib));
+		for (int fn = 0; fn < TLSTOP_FN_COUNT; fn++) {
+			char plan[320];
+
+			if (!tf->has[fn])
+				continue;
+			plan_text(tf, fn, plan, sizeof(plan));
+			fprintf(f, "\n                            %-13s 0x%-8" PRIx64 " %s",
+				target_func_names[fn], tf->offset[fn], plan);
 		}
 	}
 	fputc('\n', f);
+}
+
+static void probe_json(struct json_writer *w, const char *role, const struct probe_site *site,
+		       uint64_t func_vaddr)
+{
+	json_object_begin(w);
+	json_key(w, "role");
+	json_string(w, role);
+	json_key(w, "offset");
+	json_u64(w, site->vaddr - func_vaddr);
+	json_key(w, "insn");
+	json_string(w, site->insn);
+	json_object_end(w);
+}
+
+static void plan_json(struct json_writer *w, const struct target_file *tf, int fn)
+{
+	const struct probe_plan *p = &tf->plan[fn];
+
+	json_object_begin(w);
+	json_key(w, "name");
+	json_string(w, target_func_names[fn]);
+	json_key(w, "file_offset");
+	json_u64(w, tf->offset[fn]);
+	json_key(w, "method");
+	json_string(w, probe_method_name(p->method));
+	json_key(w, "probes");
+	json_array_begin(w);
+	probe_json(w, p->method == PROBE_PLANNED ? "enter" : "entry", &p->enter, tf->vaddr[fn]);
+	if (p->method == PROBE_PLANNED)
+		probe_json(w, "result", &p->result, tf->vaddr[fn]);
+	json_array_end(w);
+	json_key(w, "entry_emulated");
+	json_bool(w, p->enter_emulated);
+	json_str_or_null(w, "reason", p->method == PROBE_PLANNED ? NULL : p->reason);
+	json_object_end(w);
 }
 
 static void target_proc_json(const struct traced_proc *p, void *arg)
@@ -457,11 +513,11 @@ static void target_proc_json(const struct traced_proc *p, void *arg)
 			json_string(&w, lib_kind_name(tf->lib->kind));
 			json_key(&w, "linking");
 			json_string(&w, lib_linking_name(tf->lib));
-			json_key(&w, "symbols");
+			json_key(&w, "functions");
 			json_array_begin(&w);
 			for (int fn = 0; fn < TLSTOP_FN_COUNT; fn++)
 				if (tf->has[fn])
-					json_string(&w, target_func_names[fn]);
+					plan_json(&w, tf, fn);
 			json_array_end(&w);
 		}
 		json_object_end(&w);

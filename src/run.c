@@ -414,6 +414,7 @@ int run_live(const struct options *o)
 		goto out;
 	}
 	targets_set_comm(a.targets, o->comm);
+	targets_set_probe_method(a.targets, o->probe_method);
 	scan_initial(&a, &found);
 	if (o->list_targets) {
 		output_targets(&a.out, a.targets);

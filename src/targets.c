@@ -36,6 +36,7 @@ struct targets {
 	struct lib_table *libs;
 	pid_t self;
 	char *comm; /* only processes with this comm, or NULL */
+	enum probe_method method;
 	struct target_file *files[FILE_BUCKETS];
 	struct traced_proc *procs[PROC_BUCKETS];
 	unsigned int untraced;
@@ -58,6 +59,59 @@ struct targets *targets_new(const char *procfs, const struct target_ops *ops, vo
 	t->libs = libs;
 	t->self = self;
 	return t;
+}
+
+void targets_set_probe_method(struct targets *t, enum probe_method m)
+{
+	t->method = m;
+}
+
+uint64_t target_probe_offset(const struct target_file *f, int fn, uint64_t vaddr)
+{
+	return f->offset[fn] + (vaddr - f->vaddr[fn]);
+}
+
+static void plan_one(struct target_file *f, int fd, const struct elf_sym *sym, int fn,
+		     bool x86_64, enum probe_method want)
+{
+	struct code_file code = { fd, sym->vaddr, sym->offset, sym->segment_end };
+	struct code_reader rd = { code_file_read, &code };
+	struct plan_func pf = {
+		.vaddr = sym->vaddr,
+		.size = sym->size,
+		.api = fn == TLSTOP_FN_SSL_WRITE || fn == TLSTOP_FN_SSL_READ ? API_INT_RETURN :
+									  API_OUT_PARAM,
+	};
+
+	probe_plan(&rd, &pf, x86_64, want, &f->plan[fn]);
+}
+
+static void plan_probes(struct targets *t, struct target_file *f, int fd,
+			const struct elf_sym *syms, bool x86_64)
+{
+	for (int i = 0; i < TLSTOP_FN_COUNT; i++)
+		if (syms[i].found)
+			plan_one(f, fd, &syms[i], i, x86_64, t->method);
+	/* Two functions planned on the same points (one tail-jumps into the
+	 * other) would both fire on every call of either, each with its own
+	 * direction: such pairs keep their own entries. */
+	for (int i = 0; i < TLSTOP_FN_COUNT; i++) {
+		for (int j = i + 1; j < TLSTOP_FN_COUNT; j++) {
+			if (!syms[i].found || !syms[j].found ||
+			    f->plan[i].method != PROBE_PLANNED ||
+			    f->plan[j].method != PROBE_PLANNED ||
+			    f->plan[i].enter.vaddr != f->plan[j].enter.vaddr)
+				continue;
+			for (int k = 0; k < 2; k++) {
+				int fn = k ? j : i;
+
+				plan_one(f, fd, &syms[fn], fn, x86_64, PROBE_ENTRY_RETURN);
+				snprintf(f->plan[fn].reason, sizeof(f->plan[fn].reason),
+					 "its planned probe points are %s's too",
+					 target_func_names[k ? i : j]);
+			}
+		}
+	}
 }
 
 void targets_set_comm(struct targets *t, const char *comm)
@@ -155,7 +209,9 @@ static void classify(struct targets *t, struct target_file *f, int fd)
 	for (i = 0; i < TLSTOP_FN_COUNT; i++) {
 		f->has[i] = syms[i].found;
 		f->offset[i] = syms[i].offset;
+		f->vaddr[i] = syms[i].vaddr;
 	}
+	plan_probes(t, f, fd, syms, info.machine == EM_X86_64);
 	f->lib = libs_add(t->libs, syms[MARK_BORINGSSL].found ? LIB_BORINGSSL : LIB_OPENSSL,
 			  is_exec, f->path);
 	if (!f->lib) {

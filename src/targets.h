@@ -10,6 +10,7 @@
 #include <sys/types.h>
 
 #include "libs.h"
+#include "probe_plan.h"
 #include "tlstop.h"
 
 enum file_verdict {
@@ -32,6 +33,8 @@ struct target_file {
 	struct lib_info *lib; /* FILE_TARGET: the attached library */
 	bool has[TLSTOP_FN_COUNT];
 	uint64_t offset[TLSTOP_FN_COUNT]; /* file offsets of the functions */
+	uint64_t vaddr[TLSTOP_FN_COUNT];
+	struct probe_plan plan[TLSTOP_FN_COUNT]; /* where their probes go */
 	int probes; /* uprobes attached */
 	char build_id[41];
 };
@@ -56,6 +59,11 @@ struct targets;
 struct targets *targets_new(const char *procfs, const struct target_ops *ops, void *arg,
 			    struct lib_table *libs, pid_t self);
 void targets_free(struct targets *t);
+
+/* PROBE_AUTO (the default) or PROBE_ENTRY_RETURN, for files learnt after. */
+void targets_set_probe_method(struct targets *t, enum probe_method m);
+/* The file offset of vaddr in function fn of f, for a uprobe. */
+uint64_t target_probe_offset(const struct target_file *f, int fn, uint64_t vaddr);
 
 /* Restrict scans to processes with this comm (NULL: all). */
 void targets_set_comm(struct targets *t, const char *comm);

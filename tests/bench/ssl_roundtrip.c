@@ -1,23 +1,35 @@
-/* ssl_roundtrip.c - TLS echo round trips over loopback in one process, timed:
- * the workload of tlstop's overhead benchmark (tests/bench/run.sh).
+/* ssl_roundtrip.c - TLS echo round trips in one process, timed: the workload
+ * of tlstop's overhead benchmark (tests/bench/run.sh).
  *
  *   ssl_roundtrip [--size BYTES] [--iterations N] [--warmup N] [--cpu N]
+ *                 [--bio socket|mem] [--ex]
  *   ssl_roundtrip --hold
  *
- * A server thread and the client (main thread) talk TLS 1.3 over 127.0.0.1
- * on an ephemeral port, blocking sockets, with a self-signed P-256
- * certificate made in memory at start. Each round trip: the client
- * SSL_write()s BYTES then SSL_read()s until the echo is complete; the server
- * SSL_read()s until it has BYTES then SSL_write()s them back. Only the
- * N timed round trips after the warm-up are counted. --cpu pins both threads
- * to one CPU: the round trip is then a chain of direct switches whose time is
- * the CPU work on its path, instead of cross-CPU wake-ups whose latency varies
- * from run to run with where the scheduler put the threads. Prints one line:
+ * A client and a server talk TLS 1.3 with a self-signed P-256 certificate
+ * made in memory at start. Each round trip: the client SSL_write()s BYTES
+ * then SSL_read()s until the echo is complete; the server SSL_read()s until
+ * it has BYTES then SSL_write()s them back. Only the N timed round trips
+ * after the warm-up are counted. --ex makes both sides call SSL_write_ex and
+ * SSL_read_ex instead, the other pair of entry points a tracer must probe.
+ *
+ * --bio socket (the default): a server thread and the client (main thread)
+ * over 127.0.0.1 on an ephemeral port, blocking sockets. --cpu pins both
+ * threads to one CPU: the round trip is then a chain of direct switches whose
+ * time is the CPU work on its path, instead of cross-CPU wake-ups whose
+ * latency varies from run to run with where the scheduler put the threads.
+ *
+ * --bio mem: both ends in the main thread, joined by a BIO pair; the thread
+ * plays the server between the client's write and read. No system calls or
+ * context switches on the path, so the round trip is little more than the TLS
+ * work and the SSL calls themselves, and a tracer's cost per call stands out
+ * against it; --cpu pins that one thread.
+ *
+ * Prints one line:
  *
  *   ns_per_roundtrip=F iterations=N size=S warmup=W ssl_calls_per_roundtrip=F
- *   client_calls=C server_calls=C cpu=N libssl=PATH
+ *   client_calls=C server_calls=C cpu=N bio=socket|mem api=plain|ex libssl=PATH
  *
- * ssl_calls_per_roundtrip counts SSL_write and SSL_read calls of both sides
+ * ssl_calls_per_roundtrip counts the read and write calls of both sides
  * (4 when every read returns the whole message); libssl is the file the
  * process maps SSL_write from, the one a tracer must probe.
  *
@@ -49,6 +61,16 @@
  * SSL_write/SSL_read pair moves, which is what the benchmark wants */
 #define MAX_SIZE (16 * 1024)
 
+/* Each half of the BIO pair must hold the largest flight one side writes
+ * before the other reads: a full record (MAX_SIZE plus header, content type
+ * and tag) or the server's handshake flight with its certificate. A write
+ * that does not fit would fail with SSL_ERROR_WANT_WRITE, which the round
+ * trip treats as an error. */
+#define PAIR_BUF (64 * 1024)
+
+/* --ex: SSL_write_ex/SSL_read_ex instead of SSL_write/SSL_read */
+static bool use_ex;
+
 struct server {
 	int listen_fd;
 	SSL_CTX *ctx;
@@ -69,6 +91,7 @@ static void die(const char *what)
 static void usage(FILE *f)
 {
 	fputs("usage: ssl_roundtrip [--size BYTES] [--iterations N] [--warmup N] [--cpu N]\n"
+	      "                     [--bio socket|mem] [--ex]\n"
 	      "       ssl_roundtrip --hold\n",
 	      f);
 }
@@ -150,26 +173,41 @@ static void set_nodelay(int fd)
 }
 
 /* SSL_read until len bytes arrived; returns the number of SSL_read calls,
- * or -1 on error or end of stream. */
+ * or -1 on error or end of stream. Over memory BIOs the peer has written the
+ * whole message before this runs, so running out of data is an error too. */
 static long read_full(SSL *ssl, unsigned char *buf, size_t len)
 {
 	size_t got = 0;
 	long calls = 0;
 
 	while (got < len) {
-		int n = SSL_read(ssl, buf + got, (int)(len - got));
+		size_t n;
+		int ok;
 
+		if (use_ex) {
+			ok = SSL_read_ex(ssl, buf + got, len - got, &n);
+		} else {
+			int r = SSL_read(ssl, buf + got, (int)(len - got));
+
+			ok = r > 0;
+			n = ok ? (size_t)r : 0;
+		}
 		calls++;
-		if (n <= 0)
+		if (!ok)
 			return -1;
-		got += (size_t)n;
+		got += n;
 	}
 	return calls;
 }
 
-/* Without SSL_MODE_ENABLE_PARTIAL_WRITE a blocking SSL_write writes all. */
+/* Without SSL_MODE_ENABLE_PARTIAL_WRITE a blocking SSL_write writes all, and
+ * one into a BIO pair with room for the record does too. */
 static int write_full(SSL *ssl, const unsigned char *buf, size_t len)
 {
+	size_t n;
+
+	if (use_ex)
+		return SSL_write_ex(ssl, buf, len, &n) == 1 && n == len ? 0 : -1;
 	return SSL_write(ssl, buf, (int)len) == (int)len ? 0 : -1;
 }
 
@@ -235,15 +273,73 @@ static int connect_loopback(uint16_t port)
 	return fd;
 }
 
-/* One round trip; returns the client's SSL calls, or -1. */
-static long roundtrip(SSL *ssl, const unsigned char *out, unsigned char *in, size_t size)
+/* One round trip; returns the client's SSL calls, or -1. Over memory BIOs
+ * peer is the server's end, echoed here between the client's write and read,
+ * with its SSL calls added to *peer_calls. */
+static long roundtrip(SSL *ssl, const unsigned char *out, unsigned char *in, size_t size,
+		      SSL *peer, unsigned char *peer_buf, unsigned long *peer_calls)
 {
 	long calls;
 
 	if (write_full(ssl, out, size))
 		return -1;
+	if (peer) {
+		calls = read_full(peer, peer_buf, size);
+		if (calls < 0 || write_full(peer, peer_buf, size))
+			return -1;
+		*peer_calls += (unsigned long)calls + 1;
+	}
 	calls = read_full(ssl, in, size);
 	return calls < 0 ? -1 : calls + 1;
+}
+
+/* One step of a handshake over memory BIOs; true once it is complete.
+ * Wanting to read or write only means the other side has to move first. */
+static bool handshake_step(SSL *ssl, const char *failed)
+{
+	int r = SSL_do_handshake(ssl);
+
+	if (r == 1)
+		return true;
+	switch (SSL_get_error(ssl, r)) {
+	case SSL_ERROR_WANT_READ:
+	case SSL_ERROR_WANT_WRITE:
+		return false;
+	default:
+		die(failed);
+	}
+	return false;
+}
+
+/* Both ends in this thread, joined by a BIO pair; the handshake runs by
+ * stepping each side in turn until both are done. */
+static void mem_pair(SSL_CTX *cctx, SSL_CTX *sctx, SSL **client, SSL **server)
+{
+	bool client_done = false, server_done = false;
+	BIO *cbio, *sbio;
+	SSL *c, *s;
+
+	c = SSL_new(cctx);
+	s = SSL_new(sctx);
+	if (!c || !s || !BIO_new_bio_pair(&cbio, PAIR_BUF, &sbio, PAIR_BUF))
+		die("cannot set up the memory BIOs");
+	/* one BIO as both rbio and wbio takes a single reference */
+	SSL_set_bio(c, cbio, cbio);
+	SSL_set_bio(s, sbio, sbio);
+	SSL_set_connect_state(c);
+	SSL_set_accept_state(s);
+	/* TLS 1.3 needs two flights each way at most; this bound only stops
+	 * a handshake that no longer progresses from spinning for ever */
+	for (int i = 0; !client_done || !server_done; i++) {
+		if (i == 100)
+			die("TLS handshake over memory BIOs made no progress");
+		if (!client_done)
+			client_done = handshake_step(c, "TLS handshake failed (client, memory BIOs)");
+		if (!server_done)
+			server_done = handshake_step(s, "TLS handshake failed (server, memory BIOs)");
+	}
+	*client = c;
+	*server = s;
 }
 
 /* Before the server thread starts, which inherits the mask. */
@@ -276,23 +372,25 @@ int main(int argc, char **argv)
 		{ "iterations", required_argument, NULL, 'n' },
 		{ "warmup", required_argument, NULL, 'w' },
 		{ "cpu", required_argument, NULL, 'c' },
+		{ "bio", required_argument, NULL, 'b' },
+		{ "ex", no_argument, NULL, 'x' },
 		{ "hold", no_argument, NULL, 'H' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct server srv = { .size = 100, .iterations = 10000, .warmup = 1000 };
 	unsigned long client_calls = 0;
-	unsigned char *out, *in;
+	unsigned char *out, *in, *peer_buf = NULL;
 	EVP_PKEY *pkey;
 	pthread_t thread;
 	uint64_t t0, t1;
 	uint16_t port;
 	X509 *cert;
 	SSL_CTX *cctx;
-	SSL *ssl;
-	bool hold = false;
+	SSL *ssl, *peer = NULL;
+	bool hold = false, mem = false;
 	long cpu = -1;
-	int c, fd;
+	int c, fd = -1;
 
 	while ((c = getopt_long(argc, argv, "s:n:w:h", longopts, NULL)) != -1) {
 		switch (c) {
@@ -307,6 +405,21 @@ int main(int argc, char **argv)
 			break;
 		case 'c':
 			cpu = (long)parse_count("cpu", optarg, CPU_SETSIZE - 1);
+			break;
+		case 'b':
+			if (!strcmp(optarg, "mem")) {
+				mem = true;
+			} else if (!strcmp(optarg, "socket")) {
+				mem = false;
+			} else {
+				fprintf(stderr,
+					"ssl_roundtrip: --bio %s: expected socket or mem\n",
+					optarg);
+				return 2;
+			}
+			break;
+		case 'x':
+			use_ex = true;
 			break;
 		case 'H':
 			hold = true;
@@ -336,14 +449,20 @@ int main(int argc, char **argv)
 	make_cert(&pkey, &cert);
 	srv.ctx = make_ctx(1, pkey, cert);
 	cctx = make_ctx(0, NULL, NULL);
-	srv.listen_fd = listen_loopback(&port);
-	if (pthread_create(&thread, NULL, server_main, &srv))
-		die("cannot start the server thread");
-
-	fd = connect_loopback(port);
-	ssl = SSL_new(cctx);
-	if (!ssl || SSL_set_fd(ssl, fd) != 1 || SSL_connect(ssl) != 1)
-		die("TLS handshake failed");
+	if (mem) {
+		mem_pair(cctx, srv.ctx, &ssl, &peer);
+		peer_buf = malloc(srv.size);
+		if (!peer_buf)
+			die("out of memory");
+	} else {
+		srv.listen_fd = listen_loopback(&port);
+		if (pthread_create(&thread, NULL, server_main, &srv))
+			die("cannot start the server thread");
+		fd = connect_loopback(port);
+		ssl = SSL_new(cctx);
+		if (!ssl || SSL_set_fd(ssl, fd) != 1 || SSL_connect(ssl) != 1)
+			die("TLS handshake failed");
+	}
 
 	out = malloc(srv.size);
 	in = malloc(srv.size);
@@ -353,13 +472,17 @@ int main(int argc, char **argv)
 		out[i] = (unsigned char)('a' + i % 26);
 
 	for (unsigned long i = 0; i < srv.warmup; i++) {
-		if (roundtrip(ssl, out, in, srv.size) < 0 || memcmp(in, out, srv.size))
+		if (roundtrip(ssl, out, in, srv.size, peer, peer_buf, &srv.calls) < 0 ||
+		    memcmp(in, out, srv.size))
 			die("warm-up round trip failed");
 	}
+	/* the socket server counts only its timed calls; over memory BIOs
+	 * the count above included the warm-up */
+	srv.calls = 0;
 	memset(in, 0, srv.size);
 	t0 = now_ns();
 	for (unsigned long i = 0; i < srv.iterations; i++) {
-		long calls = roundtrip(ssl, out, in, srv.size);
+		long calls = roundtrip(ssl, out, in, srv.size, peer, peer_buf, &srv.calls);
 
 		if (calls < 0)
 			die("round trip failed");
@@ -369,20 +492,27 @@ int main(int argc, char **argv)
 	if (memcmp(in, out, srv.size))
 		die("the echo differs from what was sent");
 
-	SSL_shutdown(ssl);
-	pthread_join(thread, NULL);
-	if (srv.failed)
-		die("the server thread failed");
+	if (!mem) {
+		SSL_shutdown(ssl);
+		pthread_join(thread, NULL);
+		if (srv.failed)
+			die("the server thread failed");
+	}
 
 	printf("ns_per_roundtrip=%.1f iterations=%lu size=%zu warmup=%lu "
-	       "ssl_calls_per_roundtrip=%.3f client_calls=%lu server_calls=%lu cpu=%ld libssl=%s\n",
+	       "ssl_calls_per_roundtrip=%.3f client_calls=%lu server_calls=%lu cpu=%ld "
+	       "bio=%s api=%s libssl=%s\n",
 	       (double)(t1 - t0) / (double)srv.iterations, srv.iterations, srv.size, srv.warmup,
 	       (double)(client_calls + srv.calls) / (double)srv.iterations, client_calls,
-	       srv.calls, cpu, libssl_path());
+	       srv.calls, cpu, mem ? "mem" : "socket", use_ex ? "ex" : "plain", libssl_path());
 
 	SSL_free(ssl);
-	close(fd);
-	close(srv.listen_fd);
+	SSL_free(peer);
+	free(peer_buf);
+	if (!mem) {
+		close(fd);
+		close(srv.listen_fd);
+	}
 	SSL_CTX_free(cctx);
 	SSL_CTX_free(srv.ctx);
 	X509_free(cert);

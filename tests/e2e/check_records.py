@@ -16,7 +16,7 @@ below).  CLI, one subcommand per kind of check; every failure prints
   stats FILE [--expect 'lost.map_update==0' ...]
              [--lib-of-pid P --lib-expect 'no_fd>0' ...]
       assertions on the last stats record.
-  compare FILE_A FILE_B --pid P[,P...]
+  compare FILE_A FILE_B --pid P[,P...] [--ignore F,...] [--per-thread]
       the tls records of these pids are identical, field by field.
   errline STDERR_FILE [--json] [--contains TEXT ...] [--any-of TEXT ...]
       one line on stderr (a JSON error object with --json) mentioning TEXT.
@@ -466,20 +466,30 @@ def cmd_stats(a):
 # ---- compare ----
 
 def cmd_compare(a):
-    ra, rb = tls_records(load(a.file_a), a.pid), tls_records(load(a.file_b), a.pid)
+    """Two captures of the same calls: a recording and its replay, or two
+    tracers running side by side (--ignore their timing fields, and
+    --per-thread since their readers may interleave threads differently)."""
+    ignore = set(a.ignore.split(",")) if a.ignore else set()
+
+    def strip(recs):
+        return [{k: v for k, v in r.items() if k not in ignore} for r in recs]
+
+    ra = strip(tls_records(load(a.file_a), a.pid))
+    rb = strip(tls_records(load(a.file_b), a.pid))
     if not ra:
         fail("no tls records for pids %s in %s" % (sorted(a.pid), a.file_a))
-    for pid in sorted(a.pid):
-        la = [r for r in ra if r["pid"] == pid]
-        lb = [r for r in rb if r["pid"] == pid]
+    key = (lambda r: (r["pid"], r["tid"])) if a.per_thread else (lambda r: r["pid"])
+    for k in sorted(set(map(key, ra)) | set(map(key, rb))):
+        la = [r for r in ra if key(r) == k]
+        lb = [r for r in rb if key(r) == k]
         if len(la) != len(lb):
-            fail("pid %d: %d tls records in %s, %d in %s"
-                 % (pid, len(la), a.file_a, len(lb), a.file_b), la + lb)
+            fail("%s: %d tls records in %s, %d in %s"
+                 % (k, len(la), a.file_a, len(lb), a.file_b), la + lb)
         for i, (x, y) in enumerate(zip(la, lb)):
             if x != y:
                 diff = sorted(k for k in set(x) | set(y) if x.get(k) != y.get(k))
-                fail("pid %d: tls record #%d differs in %s:\n    %s: %s\n    %s: %s"
-                     % (pid, i, diff, a.file_a, brief(x), a.file_b, brief(y)))
+                fail("%s: tls record #%d differs in %s:\n    %s: %s\n    %s: %s"
+                     % (k, i, diff, a.file_a, brief(x), a.file_b, brief(y)))
     print("check_records: %d tls records identical in both files" % len(ra))
 
 
@@ -519,20 +529,27 @@ def cmd_errline(a):
 
 def cmd_near(a):
     """In a text report, some line matching --anchor (a regex) has every
-    --expect string within the --window lines that start with it."""
+    --expect string (or --expect-re regex) within the --window lines that
+    start with it."""
     with open(a.file, encoding="utf-8", errors="replace") as f:
         lines = f.read().split("\n")
     anchor = re.compile(a.anchor)
     hits = [i for i, l in enumerate(lines) if anchor.search(l)]
     if not hits:
         fail("no line of %s matches /%s/:\n%s" % (a.file, a.anchor, "\n".join(lines[:80])))
+
+    def missing_in(window):
+        return ([w for w in a.expect if w not in window] +
+                [r for r in a.expect_re if not re.search(r, window)])
+
     for i in hits:
         window = "\n".join(lines[max(0, i - a.before):i + a.window])
-        if all(w in window for w in a.expect):
-            print("check_records: %s line %d: /%s/ with %s" % (a.file, i + 1, a.anchor, a.expect))
+        if not missing_in(window):
+            print("check_records: %s line %d: /%s/ with %s" % (a.file, i + 1, a.anchor,
+                                                               a.expect + a.expect_re))
             return
     i = hits[0]
-    missing = [w for w in a.expect if w not in "\n".join(lines[max(0, i - a.before):i + a.window])]
+    missing = missing_in("\n".join(lines[max(0, i - a.before):i + a.window]))
     fail("%s: near the line(s) matching /%s/ (%s), %s missing:\n%s"
          % (a.file, a.anchor, [h + 1 for h in hits], missing,
             "\n".join(lines[max(0, i - a.before):i + a.window])))
@@ -632,6 +649,9 @@ def main(argv=None):
     s.set_defaults(fn=cmd_stats)
 
     c = sub.add_parser("compare")
+    c.add_argument("--ignore", help="comma-separated fields not compared")
+    c.add_argument("--per-thread", action="store_true",
+                   help="compare the order of records per thread, not per process")
     c.add_argument("file_a")
     c.add_argument("file_b")
     c.add_argument("--pid", type=pid_list, required=True)
@@ -648,6 +668,7 @@ def main(argv=None):
     n.add_argument("file")
     n.add_argument("--anchor", required=True, help="regex of the line to look near")
     n.add_argument("--expect", action="append", default=[])
+    n.add_argument("--expect-re", action="append", default=[])
     n.add_argument("--window", type=int, default=12, help="lines from the anchor on")
     n.add_argument("--before", type=int, default=0, help="lines before the anchor too")
     n.set_defaults(fn=cmd_near)

@@ -272,17 +272,22 @@ py_server() {
 }
 
 # tlstop_start ARGS...: tlstop --json ARGS in the background, stdout in
-# $T/out.jsonl, stderr in $T/err.log; returns once the ready record is out
+# $TLSTOP_OUT ($T/out.jsonl by default), stderr in $T/err.log (or beside $TLSTOP_OUT); returns once
+# the ready record is out. E2E_PROBE_METHOD=entry-return runs the test with
+# the classic probes (tests/e2e/entry_return.sh).
 tlstop_start() {
+	local out=${TLSTOP_OUT:-$T/out.jsonl} err=$T/err.log
+	[ -n "${TLSTOP_OUT:-}" ] && err=${TLSTOP_OUT%.jsonl}.err
 	if [ -n "${E2E_WORKLOAD_ONLY:-}" ]; then
-		: >"$T/out.jsonl"
+		: >"$out"
 		return 0
 	fi
-	"$TLSTOP" --json "$@" >"$T/out.jsonl" 2>"$T/err.log" </dev/null 3>&- 4>&- &
+	"$TLSTOP" --json ${E2E_PROBE_METHOD:+--probe-method="$E2E_PROBE_METHOD"} "$@" >"$out" \
+		2>"$err" </dev/null 3>&- 4>&- &
 	TLSTOP_PID=$!
 	track "$TLSTOP_PID"
 	local n=300
-	while ! head -n 1 "$T/out.jsonl" 2>/dev/null | grep -Eq '"type" *: *"ready"'; do
+	while ! head -n 1 "$out" 2>/dev/null | grep -Eq '"type" *: *"ready"'; do
 		if ! alive "$TLSTOP_PID"; then
 			wait "$TLSTOP_PID"
 			fail "tlstop $* exited with status $? before its ready record"
@@ -291,7 +296,7 @@ tlstop_start() {
 		sleep 0.1
 		n=$((n - 1))
 	done
-	log "tlstop ready (pid $TLSTOP_PID): $(head -n 1 "$T/out.jsonl" | cut -c1-300)"
+	log "tlstop ready (pid $TLSTOP_PID): $(head -n 1 "$out" | cut -c1-300)"
 }
 
 # tlstop_stop: SIGINT, wait (15 s at most), expect exit status 0 and a
@@ -307,11 +312,11 @@ tlstop_stop() {
 	wait_pid "$TLSTOP_PID" 15
 	TLSTOP_PID=
 	[ "$WAIT_RC" = 0 ] || fail "tlstop exited with status $WAIT_RC after SIGINT (expected 0)"
-	check validate "$T/out.jsonl"
+	check validate "${TLSTOP_OUT:-$T/out.jsonl}"
 	# nothing of tlstop stays in the kernel (unless another tlstop runs)
 	if ! pgrep -x tlstop >/dev/null; then
 		local left
-		left=$("$BPFTOOL" prog show 2>/dev/null | grep -cE 'name (ssl_write_enter|ssl_leave|sys_enter_write) ')
+		left=$("$BPFTOOL" prog show 2>/dev/null | grep -cE 'name (ssl_enter|ssl_leave|sys_enter_write) ')
 		[ "$left" = 0 ] || fail "$left tlstop BPF programs still loaded after tlstop exited"
 	fi
 }

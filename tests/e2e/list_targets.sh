@@ -30,6 +30,11 @@ if [ -z "${E2E_WORKLOAD_ONLY:-}" ]; then
 	rc=$?
 	[ "$rc" = 0 ] || fail "tlstop --list-targets exited with $rc: $(head -c 2000 "$T/targets.err")"
 	log "--list-targets: $(wc -l <"$T/targets.txt") lines"
+	timeout 30 "$TLSTOP" --list-targets --json >"$T/targets.json" 2>&1 </dev/null ||
+		fail "tlstop --list-targets --json failed: $(head -c 2000 "$T/targets.json")"
+	timeout 30 "$TLSTOP" --list-targets --probe-method=entry-return >"$T/targets_er.txt" \
+		2>&1 </dev/null ||
+		fail "tlstop --list-targets --probe-method=entry-return failed: $(head -c 2000 "$T/targets_er.txt")"
 fi
 touch "$T/go"
 wait_pid "$CPID"
@@ -39,12 +44,21 @@ exec 4>&-
 
 [ -n "${E2E_WORKLOAD_ONLY:-}" ] && pass
 REAL_BIN=$(readlink -f "$BIN")
-# one line per process: PID COMM FILE [lib, linking] symbols: ...
-check near "$T/targets.txt" --window 1 --anchor "^ *$SPID\\s" \
-	--expect openssl --expect libssl.so.3 --expect dynamic --expect SSL_write --expect SSL_read
-check near "$T/targets.txt" --window 1 --anchor "^ *$CPID\\s" \
+# PID COMM FILE [lib, linking], then one line per function with its probe
+# method: Debian's SSL_write/SSL_read are planned on their worker call and
+# the jump after it; their _ex twins have no emulated point after the call
+check near "$T/targets.txt" --window 4 --anchor "^ *$SPID\\s" \
+	--expect openssl --expect libssl.so.3 --expect dynamic \
+	--expect-re "SSL_write +0x[0-9a-f]+ +planned: call 0x[0-9a-f]+ at \\+0x[0-9a-f]+, j[a-z]+ 0x[0-9a-f]+ at" \
+	--expect-re "SSL_read +0x[0-9a-f]+ +planned: call" \
+	--expect-re "SSL_write_ex +0x[0-9a-f]+ +entry-return \\(no instruction the kernel emulates after the call"
+check near "$T/targets.txt" --window 4 --anchor "^ *$CPID\\s" \
 	--expect tls_client_stat --expect "$REAL_BIN" --expect static \
-	--expect SSL_write --expect SSL_read
+	--expect-re "SSL_write +0x[0-9a-f]+ +planned" --expect-re "SSL_read +0x[0-9a-f]+ +planned"
+check near "$T/targets_er.txt" --window 4 --anchor "^ *$SPID\\s" \
+	--expect-re "SSL_write +0x[0-9a-f]+ +entry-return \\(--probe-method=entry-return\\): entry instruction single-stepped"
+grep -q '"method":"planned","probes":\[{"role":"enter","offset":[0-9]*,"insn":"call ' "$T/targets.json" ||
+	fail "--list-targets --json shows no planned call probe: $(head -c 2000 "$T/targets.json")"
 
 # a stripped copy of the static client is listed with the reason
 cp "$BIN" "$T/stripped_client" && strip "$T/stripped_client"
