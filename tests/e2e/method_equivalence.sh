@@ -64,5 +64,5 @@ done
 check compare "$T/auto.jsonl" "$T/classic.jsonl" --pid "$PIDS" --per-thread \
 	--ignore ts,ts_ns,duration_us
 # the workloads made the calls the comparison is about
-check tls "$T/auto.jsonl" --pid "${PIDS%%,*}" --funcs SSL_read,SSL_write --min-records 1600
+check tls "$T/auto.jsonl" --pid "${PIDS%%,*}" --funcs SSL_read,SSL_write --min-records 840
 pass
