@@ -1,4 +1,7 @@
-/* json.c - a small streaming JSON Lines writer. */
+/* json.c - a small streaming JSON Lines writer. A writer's FILE is only
+ * ever used by the thread writing through it, so the unlocked stdio calls
+ * are used: the locking ones were a third of tlstop's CPU at 130,000
+ * records a second. */
 #include <inttypes.h>
 #include <math.h>
 #include <string.h>
@@ -86,14 +89,14 @@ static void json_sep(struct json_writer *w)
 	if (w->depth == 0)
 		return;
 	if (w->need_comma[d])
-		putc(',', w->f);
+		putc_unlocked(',', w->f);
 	w->need_comma[d] = true;
 }
 
 static void json_open(struct json_writer *w, char c)
 {
 	json_sep(w);
-	putc(c, w->f);
+	putc_unlocked(c, w->f);
 	w->depth++;
 	if (w->depth < JSON_MAX_DEPTH)
 		w->need_comma[w->depth] = false;
@@ -103,7 +106,7 @@ static void json_open(struct json_writer *w, char c)
 
 static void json_close(struct json_writer *w, char c)
 {
-	putc(c, w->f);
+	putc_unlocked(c, w->f);
 	w->after_key = false;
 	if (w->depth > 0)
 		w->depth--;
@@ -114,7 +117,7 @@ static void json_escaped(FILE *f, const uint8_t *s, size_t n)
 	char esc[6] = { '\\', 'u', '0', '0', 0, 0 };
 	size_t run = 0, i = 0;
 
-	putc('"', f);
+	putc_unlocked('"', f);
 	while (i < n) {
 		uint8_t c;
 		size_t len;
@@ -128,35 +131,35 @@ static void json_escaped(FILE *f, const uint8_t *s, size_t n)
 			continue;
 		}
 		if (i > run)
-			fwrite(s + run, 1, i - run, f);
+			fwrite_unlocked(s + run, 1, i - run, f);
 		switch (c) {
 		case '"':
-			fputs("\\\"", f);
+			fputs_unlocked("\\\"", f);
 			break;
 		case '\\':
-			fputs("\\\\", f);
+			fputs_unlocked("\\\\", f);
 			break;
 		case '\n':
-			fputs("\\n", f);
+			fputs_unlocked("\\n", f);
 			break;
 		case '\r':
-			fputs("\\r", f);
+			fputs_unlocked("\\r", f);
 			break;
 		case '\t':
-			fputs("\\t", f);
+			fputs_unlocked("\\t", f);
 			break;
 		default:
 			/* other controls, DEL and bytes outside valid UTF-8 */
 			esc[4] = hex_digits[c >> 4];
 			esc[5] = hex_digits[c & 0xf];
-			fwrite(esc, 1, sizeof(esc), f);
+			fwrite_unlocked(esc, 1, sizeof(esc), f);
 			break;
 		}
 		run = ++i;
 	}
 	if (n > run)
-		fwrite(s + run, 1, n - run, f);
-	putc('"', f);
+		fwrite_unlocked(s + run, 1, n - run, f);
+	putc_unlocked('"', f);
 }
 
 void json_init(struct json_writer *w, FILE *f)
@@ -174,7 +177,7 @@ void json_object_end(struct json_writer *w)
 {
 	json_close(w, '}');
 	if (w->depth == 0)
-		putc('\n', w->f);
+		putc_unlocked('\n', w->f);
 }
 
 void json_array_begin(struct json_writer *w)
@@ -191,7 +194,7 @@ void json_key(struct json_writer *w, const char *key)
 {
 	json_sep(w);
 	json_escaped(w->f, (const uint8_t *)key, strlen(key));
-	putc(':', w->f);
+	putc_unlocked(':', w->f);
 	w->after_key = true;
 }
 
@@ -210,16 +213,29 @@ void json_string_n(struct json_writer *w, const char *s, size_t n)
 	json_escaped(w->f, (const uint8_t *)s, n);
 }
 
+static void put_u64(FILE *f, uint64_t v)
+{
+	char buf[20];
+	int i = sizeof(buf);
+
+	do
+		buf[--i] = (char)('0' + v % 10);
+	while ((v /= 10));
+	fwrite_unlocked(buf + i, 1, sizeof(buf) - i, f);
+}
+
 void json_u64(struct json_writer *w, uint64_t v)
 {
 	json_sep(w);
-	fprintf(w->f, "%" PRIu64, v);
+	put_u64(w->f, v);
 }
 
 void json_i64(struct json_writer *w, int64_t v)
 {
 	json_sep(w);
-	fprintf(w->f, "%" PRId64, v);
+	if (v < 0)
+		putc_unlocked('-', w->f);
+	put_u64(w->f, v < 0 ? -(uint64_t)v : (uint64_t)v);
 }
 
 void json_double(struct json_writer *w, double v, int decimals)
@@ -229,7 +245,7 @@ void json_double(struct json_writer *w, double v, int decimals)
 
 	json_sep(w);
 	if (!isfinite(v)) {
-		fputs("null", w->f);
+		fputs_unlocked("null", w->f);
 		return;
 	}
 	/* printf reads a negative precision as none at all, i.e. six digits */
@@ -239,17 +255,17 @@ void json_double(struct json_writer *w, double v, int decimals)
 		decimals = 17;
 	n = snprintf(buf, sizeof(buf), "%.*f", decimals, v);
 	if (n < 0 || (size_t)n >= sizeof(buf)) {
-		fputs("null", w->f);
+		fputs_unlocked("null", w->f);
 		return;
 	}
 	/* main() calls setlocale(LC_ALL, ""), so %f may write the locale's
 	 * decimal separator ("," or even a multibyte one): JSON wants '.'. */
 	for (int i = 0; i < n; i++) {
 		if ((buf[i] >= '0' && buf[i] <= '9') || buf[i] == '-') {
-			putc(buf[i], w->f);
+			putc_unlocked(buf[i], w->f);
 			continue;
 		}
-		putc('.', w->f);
+		putc_unlocked('.', w->f);
 		while (i + 1 < n && !(buf[i + 1] >= '0' && buf[i + 1] <= '9'))
 			i++;
 	}
@@ -258,13 +274,13 @@ void json_double(struct json_writer *w, double v, int decimals)
 void json_bool(struct json_writer *w, bool v)
 {
 	json_sep(w);
-	fputs(v ? "true" : "false", w->f);
+	fputs_unlocked(v ? "true" : "false", w->f);
 }
 
 void json_null(struct json_writer *w)
 {
 	json_sep(w);
-	fputs("null", w->f);
+	fputs_unlocked("null", w->f);
 }
 
 void json_base64(struct json_writer *w, const void *buf, size_t n)
@@ -276,7 +292,7 @@ void json_base64(struct json_writer *w, const void *buf, size_t n)
 	size_t o = 0;
 
 	json_sep(w);
-	putc('"', w->f);
+	putc_unlocked('"', w->f);
 	for (; n >= 3; p += 3, n -= 3) {
 		uint32_t v = (uint32_t)p[0] << 16 | (uint32_t)p[1] << 8 | p[2];
 
@@ -285,7 +301,7 @@ void json_base64(struct json_writer *w, const void *buf, size_t n)
 		out[o++] = alphabet[(v >> 6) & 0x3f];
 		out[o++] = alphabet[v & 0x3f];
 		if (o == sizeof(out)) {
-			fwrite(out, 1, o, w->f);
+			fwrite_unlocked(out, 1, o, w->f);
 			o = 0;
 		}
 	}
@@ -297,8 +313,8 @@ void json_base64(struct json_writer *w, const void *buf, size_t n)
 		out[o++] = n > 1 ? alphabet[(v >> 6) & 0x3f] : '=';
 		out[o++] = '=';
 	}
-	fwrite(out, 1, o, w->f);
-	putc('"', w->f);
+	fwrite_unlocked(out, 1, o, w->f);
+	putc_unlocked('"', w->f);
 }
 
 bool json_is_text(const void *buf, size_t n)
