@@ -400,20 +400,30 @@ void output_exit(struct output *o, const struct tlstop_proc *p)
 	json_object_end(&w);
 }
 
+/* A probe point as an offset from its function: "+0x1e", or "-0x40" in a
+ * body the function tail-jumps to */
+static void site_offset(char *out, size_t outsz, uint64_t site, uint64_t func)
+{
+	snprintf(out, outsz, "%c0x%llx", site >= func ? '+' : '-',
+		 (unsigned long long)(site >= func ? site - func : func - site));
+}
+
 /* "planned: call 0x355a0 at +0x1e, jle 0x359aa at +0x25", or why not */
 static void plan_text(const struct target_file *tf, int fn, char *out, size_t outsz)
 {
 	const struct probe_plan *p = &tf->plan[fn];
-	unsigned long long enter = p->enter.vaddr - tf->vaddr[fn];
-	unsigned long long result = p->result.vaddr - tf->vaddr[fn];
+	char enter[24], result[24];
 
-	if (p->method == PROBE_PLANNED)
-		snprintf(out, outsz, "planned: %s at +0x%llx, %s at +0x%llx", p->enter.insn, enter,
-			 p->result.insn, result);
-	else
+	if (p->method != PROBE_PLANNED) {
 		snprintf(out, outsz, "entry-return (%s): %s", p->reason,
 			 p->enter_emulated ? "entry instruction emulated" :
 					     "entry instruction single-stepped");
+		return;
+	}
+	site_offset(enter, sizeof(enter), p->enter.vaddr, tf->vaddr[fn]);
+	site_offset(result, sizeof(result), p->result.vaddr, tf->vaddr[fn]);
+	snprintf(out, outsz, "planned: %s at %s, %s at %s", p->enter.insn, enter, p->result.insn,
+		 result);
 }
 
 static void target_proc_text(const struct traced_proc *p, void *arg)
@@ -455,7 +465,7 @@ static void probe_json(struct json_writer *w, const char *role, const struct pro
 	json_key(w, "role");
 	json_string(w, role);
 	json_key(w, "offset");
-	json_u64(w, site->vaddr - func_vaddr);
+	json_i64(w, (int64_t)(site->vaddr - func_vaddr));
 	json_key(w, "insn");
 	json_string(w, site->insn);
 	json_object_end(w);

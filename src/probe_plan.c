@@ -24,6 +24,9 @@
 
 enum gpr { RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI, NGPR = 16 };
 
+/* System V AMD64: where the first four integer arguments arrive */
+static const enum gpr arg_regs[4] = { RDI, RSI, RDX, RCX };
+
 enum vkind { V_UNKNOWN, V_ARG, V_STACK, V_CONST, V_RESULT };
 
 struct value {
@@ -53,7 +56,6 @@ struct planner {
 	int ninsns;
 	int steps;
 	uint64_t call_at, result_at; /* 0: not found yet */
-	char call_text[48], result_text[48];
 	char why[200];
 };
 
@@ -173,7 +175,9 @@ static bool kernel_emulates(const cs_insn *in)
 	return false;
 }
 
-static const cs_insn *decode(struct planner *p, uint64_t vaddr)
+/* The cache slot of the instruction at vaddr, decoded on first use; -1
+ * when it cannot be read or decoded. */
+static int decode_slot(struct planner *p, uint64_t vaddr)
 {
 	uint8_t buf[INSN_MAX_LEN];
 	const uint8_t *code = buf;
@@ -183,38 +187,28 @@ static const cs_insn *decode(struct planner *p, uint64_t vaddr)
 
 	for (int i = 0; i < p->ninsns; i++)
 		if (p->insns[i]->address == vaddr)
-			return p->insns[i];
+			return i;
 	if (p->ninsns == MAX_INSNS)
-		return NULL;
+		return -1;
 	n = p->rd->read(p->rd->arg, vaddr, buf, sizeof(buf));
 	if (!n)
-		return NULL;
+		return -1;
 	in = cs_malloc(p->cs);
 	if (!in)
-		return NULL;
+		return -1;
 	if (!cs_disasm_iter(p->cs, &code, &n, &addr, in)) {
 		cs_free(in, 1);
-		return NULL;
+		return -1;
 	}
-	p->insns[p->ninsns++] = in;
-	return in;
+	p->insns[p->ninsns] = in;
+	return p->ninsns++;
 }
 
-static int insn_slot(const struct planner *p, const cs_insn *in)
+static const cs_insn *decode(struct planner *p, uint64_t vaddr)
 {
-	int i = p->ninsns - 1;
+	int i = decode_slot(p, vaddr);
 
-	while (i > 0 && p->insns[i] != in)
-		i--;
-	return i;
-}
-
-static bool result_reached_elsewhere(const struct planner *p)
-{
-	for (int i = 0; i < p->ninsns; i++)
-		if (p->insns[i]->address == p->result_at)
-			return p->elsewhere[i];
-	return false;
+	return i < 0 ? NULL : p->insns[i];
 }
 
 static bool is_reg_op(const cs_x86_op *o, int *g, bool *narrow)
@@ -318,15 +312,17 @@ static bool outside(const struct planner *p, uint64_t vaddr)
 	return p->fn->size && (vaddr < p->fn->vaddr || vaddr >= p->fn->vaddr + p->fn->size);
 }
 
-/* A call whose fall-through leaves the function, or is alignment padding,
- * does not return (__stack_chk_fail, abort). */
+/* Whether a call returns: a call whose fall-through leaves the function
+ * does not (__stack_chk_fail, abort). Past the function's known bounds (a
+ * tail-jumped body, or no st_size) alignment padding after the call is
+ * the only sign of that. */
 static bool call_returns(struct planner *p, const cs_insn *in)
 {
 	uint64_t next = in->address + in->size;
 	const cs_insn *n;
 
-	if (outside(p, next))
-		return false;
+	if (!outside(p, in->address) && p->fn->size)
+		return !outside(p, next);
 	n = decode(p, next);
 	return n && n->id != X86_INS_NOP && n->id != X86_INS_INT3;
 }
@@ -383,6 +379,16 @@ static int find_result(struct planner *p, const cs_insn *call, uint64_t *at)
 
 static int walk(struct planner *p, struct state *s, uint64_t va);
 
+/* A callee may change every caller-saved register (capstone lists only the
+ * registers a call itself writes). */
+static void clobber_call(struct state *s)
+{
+	static const enum gpr caller_saved[] = { RAX, RCX, RDX, RSI, RDI, 8, 9, 10, 11 };
+
+	for (size_t i = 0; i < sizeof(caller_saved) / sizeof(caller_saved[0]); i++)
+		s->r[caller_saved[i]] = (struct value){ .kind = V_UNKNOWN };
+}
+
 static int take_worker_call(struct planner *p, const cs_insn *in, struct state *s)
 {
 	uint64_t result = 0;
@@ -398,14 +404,10 @@ static int take_worker_call(struct planner *p, const cs_insn *in, struct state *
 	if (!p->call_at) {
 		p->call_at = in->address;
 		p->result_at = result;
-		insn_text(in, p->call_text, sizeof(p->call_text));
-		insn_text(decode(p, result), p->result_text, sizeof(p->result_text));
 	}
 	s->called = true;
 	s->fresh = true;
-	for (int g = 0; g < NGPR; g++)
-		if (g == RCX || g == RDX || g == RSI || g == RDI || (g >= 8 && g <= 11))
-			s->r[g] = (struct value){ .kind = V_UNKNOWN };
+	clobber_call(s);
 	s->r[RAX] = (struct value){ .kind = V_RESULT };
 	return walk(p, s, in->address + in->size);
 }
@@ -430,6 +432,7 @@ static int walk(struct planner *p, struct state *s, uint64_t va)
 	for (;;) {
 		const cs_insn *in;
 		const cs_x86 *x;
+		int slot;
 
 		if (++p->steps > MAX_STEPS)
 			return reject(p, "too many paths through the function");
@@ -439,12 +442,13 @@ static int walk(struct planner *p, struct state *s, uint64_t va)
 		if (s->depth == MAX_PATH)
 			return reject(p, "a path longer than %d instructions", MAX_PATH);
 		s->path[s->depth++] = va;
-		in = decode(p, va);
-		if (!in)
+		slot = decode_slot(p, va);
+		if (slot < 0)
 			return reject(p, "cannot decode the instruction at +0x%llx", rel(p, va));
+		in = p->insns[slot];
 		x = &in->detail->x86;
 		if (!s->fresh)
-			p->elsewhere[insn_slot(p, in)] = true;
+			p->elsewhere[slot] = true;
 		else if (va == p->result_at)
 			s->fresh = false;
 
@@ -459,7 +463,7 @@ static int walk(struct planner *p, struct state *s, uint64_t va)
 				return 0;
 			if (!s->called && !s->other_call)
 				s->other_call = va;
-			apply(p, in, s);
+			clobber_call(s);
 			va += in->size;
 			continue;
 		}
@@ -492,10 +496,10 @@ static int walk(struct planner *p, struct state *s, uint64_t va)
 
 static void entry_return(struct planner *p, struct probe_plan *plan, const char *why)
 {
-	const cs_insn *in = p ? decode(p, p->fn->vaddr) : NULL;
+	const cs_insn *in = decode(p, p->fn->vaddr);
 
 	plan->method = PROBE_ENTRY_RETURN;
-	plan->enter.vaddr = p ? p->fn->vaddr : 0;
+	plan->enter.vaddr = p->fn->vaddr;
 	plan->result = plan->enter;
 	plan->enter_emulated = in && kernel_emulates(in);
 	if (in)
@@ -536,9 +540,8 @@ int probe_plan(const struct code_reader *r, const struct plan_func *fn, bool x86
 		goto out;
 	}
 	for (int i = 0; i < 4; i++)
-		s->r[i == 3 ? RCX : i == 2 ? RDX : i == 1 ? RSI : RDI] =
-			(struct value){ .kind = V_ARG, .arg = i };
-	if (!walk(&p, s, fn->vaddr) && p.call_at && result_reached_elsewhere(&p))
+		s->r[arg_regs[i]] = (struct value){ .kind = V_ARG, .arg = i };
+	if (!walk(&p, s, fn->vaddr) && p.call_at && p.elsewhere[decode_slot(&p, p.result_at)])
 		reject(&p, "the result point at +0x%llx is also reached without the worker call",
 		       rel(&p, p.result_at));
 	if (p.why[0] || !p.call_at) {
@@ -549,8 +552,8 @@ int probe_plan(const struct code_reader *r, const struct plan_func *fn, bool x86
 	plan->enter.vaddr = p.call_at;
 	plan->result.vaddr = p.result_at;
 	plan->enter_emulated = true;
-	snprintf(plan->enter.insn, sizeof(plan->enter.insn), "%s", p.call_text);
-	snprintf(plan->result.insn, sizeof(plan->result.insn), "%s", p.result_text);
+	insn_text(decode(&p, p.call_at), plan->enter.insn, sizeof(plan->enter.insn));
+	insn_text(decode(&p, p.result_at), plan->result.insn, sizeof(plan->result.insn));
 out:
 	free(s);
 	for (int i = 0; i < p.ninsns; i++)

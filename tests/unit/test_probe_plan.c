@@ -197,8 +197,13 @@ static void test_fixture(const char *variant, bool optimised, bool cet)
 	CHECK_EQ_U64(check_planned(&w), worker.sym.vaddr);
 
 	if (plan_file(path, "SSL_write_ex", API_OUT_PARAM, PROBE_AUTO, &p)) {
+		uint8_t entry[2];
+
 		check_entry_return(&p, "overwrites its result");
-		CHECK(p.plan.enter_emulated == !cet); /* endbr64 is single-stepped */
+		read_at(&p, p.sym.vaddr, entry, sizeof(entry));
+		CHECK(p.plan.enter_emulated == emulated_bytes(entry));
+		if (cet)
+			CHECK(!p.plan.enter_emulated); /* endbr64 is single-stepped */
 		done(&p);
 	}
 	if (plan_file(path, "tail_write", API_INT_RETURN, PROBE_AUTO, &p)) {
@@ -303,6 +308,14 @@ static void test_edited_code(void)
 	CHECK(plan.method == PROBE_ENTRY_RETURN);
 	CHECK(strstr(plan.reason, "without the worker call") != NULL ||
 	      strstr(plan.reason, "follows a call") != NULL);
+
+	/* without its mov $-1,%eax the error path returns whatever
+	 * ERR_set_error left in eax, not the 0 set before that call */
+	memcpy(m.bytes, ssl_write_code, sizeof(m.bytes));
+	memset(m.bytes + 0x77, 0x90, 5);
+	plan_mem(&m, sizeof(m.bytes), true, &plan);
+	CHECK(plan.method == PROBE_ENTRY_RETURN);
+	CHECK(strstr(plan.reason, "follows a call") != NULL);
 
 	/* another architecture: nothing is decoded */
 	memcpy(m.bytes, ssl_write_code, sizeof(m.bytes));
