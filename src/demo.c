@@ -1,4 +1,4 @@
-/* demo.c - a forked loopback HTTPS server and client that give --demo live traffic. */
+/* demo.c - the --demo child process: TLS setup and HTTP/1.1 traffic (HTTP/2 in demo_h2.c). */
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -29,11 +29,13 @@
 #include <openssl/x509v3.h>
 
 #include "demo.h"
+#include "demo_h2.h"
 
 #define DEMO_NAME "tlstop-demo"
 #define DEMO_START_TIMEOUT_MS 10000
 #define DEMO_KEEPALIVE_MS 250
 #define DEMO_SHORT_MS 2000
+#define DEMO_H2_RETRY_MS 1000
 
 struct demo {
 	pid_t pid;
@@ -425,6 +427,8 @@ static void *serve_conn(void *arg)
 	int fd = job->fd;
 	struct conn *c = calloc(1, sizeof(*c));
 	struct request *req = malloc(sizeof(*req));
+	const unsigned char *alpn = NULL;
+	unsigned int alpn_len = 0;
 	int r;
 
 	free(arg);
@@ -435,6 +439,11 @@ static void *serve_conn(void *arg)
 	/* SSL_set_fd rather than a BIO pair: tlstop attributes data by socket fd */
 	if (!c->ssl || !SSL_set_fd(c->ssl, fd) || SSL_accept(c->ssl) != 1)
 		goto out;
+	SSL_get0_alpn_selected(c->ssl, &alpn, &alpn_len);
+	if (alpn_len == 2 && !memcmp(alpn, "h2", 2)) {
+		demo_h2_serve(c->ssl);
+		goto shutdown;
+	}
 	for (;;) {
 		r = read_request(c, req);
 		if (r < 0)
@@ -448,6 +457,7 @@ static void *serve_conn(void *arg)
 		if (req->close)
 			break;
 	}
+shutdown:
 	SSL_shutdown(c->ssl);
 out:
 	if (c)
@@ -503,7 +513,8 @@ static const struct call calls[] = {
 
 #define NCALLS (sizeof(calls) / sizeof(calls[0]))
 
-static SSL *client_connect(struct workload *w, int *fdp)
+/* alpn: the protocols offered, in wire format */
+static SSL *client_connect(struct workload *w, const char *alpn)
 {
 	struct sockaddr_in sa = {
 		.sin_family = AF_INET,
@@ -518,11 +529,12 @@ static SSL *client_connect(struct workload *w, int *fdp)
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)))
 		goto fail;
 	ssl = SSL_new(w->client);
+	/* set_alpn_protos returns 0 on success */
 	if (!ssl || !SSL_set_fd(ssl, fd) ||
+	    SSL_set_alpn_protos(ssl, (const unsigned char *)alpn, (unsigned int)strlen(alpn)) ||
 	    !X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), "127.0.0.1") ||
 	    SSL_connect(ssl) != 1)
 		goto fail;
-	*fdp = fd;
 	return ssl;
 fail:
 	SSL_free(ssl);
@@ -531,8 +543,10 @@ fail:
 	return NULL;
 }
 
-static void client_close(SSL *ssl, int fd)
+static void client_close(SSL *ssl)
 {
+	int fd = SSL_get_fd(ssl);
+
 	SSL_shutdown(ssl);
 	SSL_free(ssl);
 	close(fd);
@@ -615,17 +629,31 @@ static void *short_loop(void *arg)
 	struct conn *c = calloc(1, sizeof(*c));
 	size_t i = 1;
 	bool closed;
-	int fd;
 
 	if (!c)
 		return NULL;
 	for (;; i = (i + 1) % NCALLS, sleep_ms(DEMO_SHORT_MS)) {
 		c->off = c->len = 0;
-		c->ssl = client_connect(w, &fd);
+		c->ssl = client_connect(w, DEMO_ALPN_HTTP11);
 		if (!c->ssl)
 			continue;
 		client_call(c, w->port, &calls[i], true, &closed);
-		client_close(c->ssl, fd);
+		client_close(c->ssl);
+	}
+	return NULL;
+}
+
+/* One HTTP/2 connection at a time, long-lived, made again when it ends. */
+static void *h2_loop(void *arg)
+{
+	SSL *ssl;
+
+	for (;; sleep_ms(DEMO_H2_RETRY_MS)) {
+		ssl = client_connect(arg, DEMO_ALPN_H2 DEMO_ALPN_HTTP11);
+		if (!ssl)
+			continue;
+		demo_h2_client(ssl);
+		client_close(ssl);
 	}
 	return NULL;
 }
@@ -637,19 +665,18 @@ static _Noreturn void keepalive_loop(struct workload *w)
 	struct conn *c = calloc(1, sizeof(*c));
 	size_t i = 0;
 	bool closed;
-	int fd = -1;
 
 	if (!c)
 		_exit(1);
 	for (;; i = (i + 1) % NCALLS, sleep_ms(DEMO_KEEPALIVE_MS)) {
 		if (!c->ssl) {
 			c->off = c->len = 0;
-			c->ssl = client_connect(w, &fd);
+			c->ssl = client_connect(w, DEMO_ALPN_HTTP11);
 			if (!c->ssl)
 				continue;
 		}
 		if (client_call(c, w->port, &calls[i], false, &closed) || closed) {
-			client_close(c->ssl, fd);
+			client_close(c->ssl);
 			c->ssl = NULL;
 		}
 	}
@@ -718,10 +745,10 @@ fail:
 static int select_alpn(SSL *ssl, const unsigned char **out, unsigned char *outlen,
 		       const unsigned char *in, unsigned int inlen, void *arg)
 {
-	static const unsigned char http11[] = "\x08http/1.1";
+	static const unsigned char ours[] = DEMO_ALPN_H2 DEMO_ALPN_HTTP11;
 	unsigned char *sel;
 
-	if (SSL_select_next_proto(&sel, outlen, http11, sizeof(http11) - 1, in, inlen) !=
+	if (SSL_select_next_proto(&sel, outlen, ours, sizeof(ours) - 1, in, inlen) !=
 	    OPENSSL_NPN_NEGOTIATED)
 		return SSL_TLSEXT_ERR_NOACK;
 	*out = sel;
@@ -730,7 +757,6 @@ static int select_alpn(SSL *ssl, const unsigned char **out, unsigned char *outle
 
 static void workload_init(struct workload *w, int ctl)
 {
-	static const unsigned char http11[] = "\x08http/1.1";
 	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	socklen_t salen = sizeof(sa);
 	EVP_PKEY *key;
@@ -754,8 +780,7 @@ static void workload_init(struct workload *w, int ctl)
 	 * the server as a real one would, without touching the system store */
 	w->client = SSL_CTX_new(TLS_client_method());
 	if (!w->client || !SSL_CTX_set_min_proto_version(w->client, TLS1_2_VERSION) ||
-	    X509_STORE_add_cert(SSL_CTX_get_cert_store(w->client), cert) != 1 ||
-	    SSL_CTX_set_alpn_protos(w->client, http11, sizeof(http11) - 1))
+	    X509_STORE_add_cert(SSL_CTX_get_cert_store(w->client), cert) != 1)
 		child_fail(ctl, "cannot set up the TLS client");
 	SSL_CTX_set_verify(w->client, SSL_VERIFY_PEER, NULL);
 	X509_free(cert);
@@ -846,7 +871,7 @@ static _Noreturn void child_main(int ctl, pid_t parent)
 	if (n != 1)
 		_exit(0); /* tlstop ended without demo_go() */
 	close(ctl);
-	if (pthread_create(&t, NULL, short_loop, &w))
+	if (pthread_create(&t, NULL, short_loop, &w) || pthread_create(&t, NULL, h2_loop, &w))
 		_exit(1);
 	keepalive_loop(&w);
 }

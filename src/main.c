@@ -30,8 +30,8 @@ int main(int argc, char **argv)
 		/* the interactive view is not written yet: say so once */
 		report(false, "note",
 		       isatty(STDOUT_FILENO) ?
-			       "the interactive view is not available yet; printing one line per TLS call (--batch)" :
-			       "stdout is not a terminal; printing one line per TLS call (--batch)");
+			       "the interactive view is not available yet; printing one line per message (--batch)" :
+			       "stdout is not a terminal; printing one line per message (--batch)");
 		o.batch = true;
 	}
 	status = o.read_path ? run_replay(&o) : run_live(&o);

@@ -17,21 +17,36 @@ enum {
 	OPT_LIST_TARGETS,
 	OPT_DEMO,
 	OPT_PROBE_METHOD,
+	OPT_RAW,
+	OPT_NO_MASK,
+	OPT_DETAIL,
+	OPT_STATS,
+	OPT_BUDGET,
+	OPT_CONN_BUDGET,
+	OPT_BODY_MAX,
 };
 
 struct option_entry {
 	const char *name;
 	int val;
-	const char *arg; /* NULL: takes no argument */
+	const char *arg; /* NULL: takes no argument; "[=X]": optional */
 	const char *help;
 };
 
 static const struct option_entry entries[] = {
-	{ "batch", 'b', NULL, "print one line per TLS call instead of the interactive view" },
+	{ "batch", 'b', NULL, "print one line per decoded message instead of the interactive view" },
 	{ "json", OPT_JSON, NULL, "print JSON Lines (doc/json.md); implies --batch" },
+	{ "raw", OPT_RAW, NULL,
+	  "print one record per TLS call (the captured plaintext) instead of decoded messages" },
+	{ "detail", OPT_DETAIL, "N",
+	  "text output: 0 counters only, 1 one line per message (default), 2 and headers, 3 and bodies" },
+	{ "stats", OPT_STATS, "[=methods]",
+	  "print the per-method table (calls/s, errors, p50/p99 latency) every --delay seconds instead of messages" },
+	{ "no-mask", OPT_NO_MASK, NULL,
+	  "show authorization, cookie and API-key header values in clear (masked by default)" },
 	{ "pid", 'p', "PID[,PID...]", "trace only these processes" },
 	{ "comm", 'c', "NAME", "trace only processes with this command name" },
-	{ "count", 'n', "N", "stop after N TLS calls" },
+	{ "count", 'n', "N", "stop after N messages (TLS calls with --raw)" },
 	{ "duration", OPT_DURATION, "SEC", "stop after SEC seconds" },
 	{ "delay", 'd', "SEC", "seconds between statistics records (default 1)" },
 	{ "snaplen", OPT_SNAPLEN, "BYTES",
@@ -40,6 +55,11 @@ static const struct option_entry entries[] = {
 	  "list traced processes, their TLS library files and symbols, and why others are not traced" },
 	{ "probe-method", OPT_PROBE_METHOD, "METHOD",
 	  "auto (default: probes on instructions the kernel emulates where the code is understood) or entry-return" },
+	{ "body-max", OPT_BODY_MAX, "BYTES", "body bytes kept per message (default 65536)" },
+	{ "budget", OPT_BUDGET, "BYTES",
+	  "memory for retained messages, all connections (default 256M; suffixes K, M, G)" },
+	{ "conn-budget", OPT_CONN_BUDGET, "BYTES",
+	  "memory for retained messages per connection (default 4M)" },
 	{ "write", 'w', "FILE", "also record the raw capture to FILE (mode 0600)" },
 	{ "read", 'r', "FILE", "replay a recording instead of tracing (no root needed)" },
 	{ "demo", OPT_DEMO, NULL, "start a built-in loopback HTTPS client and server to watch" },
@@ -56,13 +76,14 @@ static void usage(FILE *f)
 	for (size_t i = 0; i < NENTRIES; i++) {
 		char left[64];
 
+		const char *arg = entries[i].arg ? entries[i].arg : "";
+		const char *sep = entries[i].arg && arg[0] != '[' ? " " : "";
+
 		if (entries[i].val < 256)
 			snprintf(left, sizeof(left), "-%c, --%s%s%s", entries[i].val,
-				 entries[i].name, entries[i].arg ? " " : "",
-				 entries[i].arg ? entries[i].arg : "");
+				 entries[i].name, sep, arg);
 		else
-			snprintf(left, sizeof(left), "    --%s%s%s", entries[i].name,
-				 entries[i].arg ? " " : "", entries[i].arg ? entries[i].arg : "");
+			snprintf(left, sizeof(left), "    --%s%s%s", entries[i].name, sep, arg);
 		fprintf(f, "  %-28s %s\n", left, entries[i].help);
 	}
 	fprintf(f, "\nExit status: 0 ok, 1 usage error, 2 cannot trace (privileges, BTF, BPF),\n"
@@ -79,6 +100,28 @@ static int parse_u64(const char *s, uint64_t max, uint64_t *v)
 	if (errno || end == s || *end || s[0] == '-' || n > max)
 		return -1;
 	*v = n;
+	return 0;
+}
+
+/* "64K", "4M", "1G" or plain bytes */
+static int parse_bytes(const char *s, uint64_t *v)
+{
+	char *end;
+	unsigned long long n;
+	int shift = 0;
+
+	errno = 0;
+	n = strtoull(s, &end, 10);
+	if (errno || end == s || s[0] == '-')
+		return -1;
+	if (*end && end[1] == '\0')
+		shift = *end == 'K' || *end == 'k' ? 10 : *end == 'M' || *end == 'm' ? 20 :
+			*end == 'G' || *end == 'g' ? 30 : -1;
+	else if (*end)
+		shift = -1;
+	if (shift < 0 || n > (UINT64_MAX >> shift))
+		return -1;
+	*v = (uint64_t)n << shift;
 	return 0;
 }
 
@@ -177,6 +220,33 @@ static int apply(struct options *o, const struct option_entry *e, const char *ar
 	case OPT_LIST_TARGETS:
 		o->list_targets = true;
 		break;
+	case OPT_RAW:
+		o->raw = true;
+		break;
+	case OPT_NO_MASK:
+		o->no_mask = true;
+		break;
+	case OPT_DETAIL:
+		if (parse_u64(arg, 3, &v))
+			return bad_value(cause, e->name, arg, "0, 1, 2 or 3");
+		o->detail = (int)v;
+		break;
+	case OPT_STATS:
+		if (arg && strcmp(arg, "methods"))
+			return bad_value(cause, e->name, arg, "methods");
+		o->stats = o->batch = true;
+		break;
+	case OPT_BODY_MAX:
+		if (parse_bytes(arg, &v) || v > (64u << 20))
+			return bad_value(cause, e->name, arg, "bytes, at most 64M");
+		o->body_max = (uint32_t)v;
+		break;
+	case OPT_BUDGET:
+	case OPT_CONN_BUDGET:
+		if (parse_bytes(arg, &v) || v < (64u << 10))
+			return bad_value(cause, e->name, arg, "bytes, at least 64K (suffixes K, M, G)");
+		*(e->val == OPT_BUDGET ? &o->budget : &o->conn_budget) = v;
+		break;
 	case 'w':
 		free(o->write_path);
 		o->write_path = strdup(arg);
@@ -212,10 +282,16 @@ enum options_result options_parse(struct options *o, int argc, char **argv, FILE
 	memset(o, 0, sizeof(*o));
 	o->delay = 1.0;
 	o->snaplen = TLSTOP_SNAPLEN_DEFAULT;
+	o->detail = 1;
+	o->body_max = 64u << 10;
+	o->budget = 256ull << 20;
+	o->conn_budget = 4ull << 20;
 	for (size_t i = 0; i < NENTRIES; i++) {
-		longopts[i] = (struct option){ entries[i].name,
-					       entries[i].arg ? required_argument : no_argument,
-					       NULL, entries[i].val };
+		int has_arg = !entries[i].arg	       ? no_argument :
+			      entries[i].arg[0] == '[' ? optional_argument :
+							 required_argument;
+
+		longopts[i] = (struct option){ entries[i].name, has_arg, NULL, entries[i].val };
 		if (entries[i].val < 256) {
 			*s++ = (char)entries[i].val;
 			if (entries[i].arg)
@@ -247,6 +323,11 @@ enum options_result options_parse(struct options *o, int argc, char **argv, FILE
 		if (asprintf(cause,
 			     "unexpected argument '%s' (filter expressions come with a later version); see tlstop --help",
 			     argv[optind]) < 0)
+			*cause = NULL;
+		return OPTIONS_ERROR;
+	}
+	if (o->raw && o->stats) {
+		if (asprintf(cause, "--raw prints TLS calls and --stats per-method tables: choose one") < 0)
 			*cause = NULL;
 		return OPTIONS_ERROR;
 	}

@@ -25,6 +25,13 @@ struct options {
 	char *write_path;
 	char *read_path;
 	bool demo;
+	bool raw; /* print TLS calls, not decoded messages */
+	bool no_mask;
+	bool stats; /* --stats: per-method snapshots instead of messages */
+	int detail; /* text output detail, 0..3 */
+	uint32_t body_max; /* body bytes kept per message */
+	uint64_t budget; /* store bytes, all connections */
+	uint64_t conn_budget; /* store bytes per connection */
 	enum probe_method probe_method; /* PROBE_AUTO or PROBE_ENTRY_RETURN */
 };
 

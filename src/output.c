@@ -25,12 +25,12 @@ void output_init(struct output *o, FILE *f, bool json, int64_t realtime_offset_n
 	o->libs = libs;
 }
 
-static uint64_t wall_ns(const struct output *o, uint64_t mono_ns)
+uint64_t output_wall_ns(const struct output *o, uint64_t mono_ns)
 {
 	return (uint64_t)((int64_t)mono_ns + o->realtime_offset_ns);
 }
 
-static void format_ts(char *buf, size_t len, uint64_t ns, bool full)
+void output_format_ts(char *buf, size_t len, uint64_t ns, bool full)
 {
 	time_t sec = ns / 1000000000ULL;
 	struct tm tm;
@@ -42,11 +42,11 @@ static void format_ts(char *buf, size_t len, uint64_t ns, bool full)
 		 full ? "Z" : "");
 }
 
-static void json_ts(struct json_writer *w, const struct output *o, uint64_t mono_ns)
+void output_json_ts(struct json_writer *w, const struct output *o, uint64_t mono_ns)
 {
 	char ts[48];
 
-	format_ts(ts, sizeof(ts), wall_ns(o, mono_ns), true);
+	output_format_ts(ts, sizeof(ts), output_wall_ns(o, mono_ns), true);
 	json_key(w, "ts");
 	json_string(w, ts);
 }
@@ -64,13 +64,13 @@ static const char *family_name(uint16_t family)
 	return NULL;
 }
 
-static const char *role_name(uint16_t role)
+const char *output_role_name(uint16_t role)
 {
 	return role == TLSTOP_ROLE_CLIENT ? "client" : role == TLSTOP_ROLE_SERVER ? "server" : NULL;
 }
 
 /* "127.0.0.1:443" or "[::1]:443"; false when the record has no address */
-static bool format_endpoint(char *buf, size_t len, const struct tlstop_data *d, bool local)
+bool output_endpoint(char *buf, size_t len, const struct tlstop_data *d, bool local)
 {
 	const struct tlstop_addr *a = &d->addr;
 	const uint8_t *ip = local ? a->laddr : a->raddr;
@@ -84,7 +84,7 @@ static bool format_endpoint(char *buf, size_t len, const struct tlstop_data *d, 
 	return true;
 }
 
-static void format_conn_id(char *buf, size_t len, const struct tlstop_data *d)
+void output_conn_id(char *buf, size_t len, const struct tlstop_data *d)
 {
 	if (d->flags & TLSTOP_F_HAS_FD)
 		snprintf(buf, len, "fd:%u:%d", d->pid, d->fd);
@@ -105,13 +105,13 @@ static void json_endpoint(struct json_writer *w, const char *key, const struct t
 	char ep[INET6_ADDRSTRLEN + 16];
 
 	json_key(w, key);
-	if (format_endpoint(ep, sizeof(ep), d, local))
+	if (output_endpoint(ep, sizeof(ep), d, local))
 		json_string(w, ep);
 	else
 		json_null(w);
 }
 
-static void json_str_or_null(struct json_writer *w, const char *key, const char *v)
+void output_json_str_or_null(struct json_writer *w, const char *key, const char *v)
 {
 	json_key(w, key);
 	if (v)
@@ -125,59 +125,67 @@ static const char *func_name(uint8_t func)
 	return func < TLSTOP_FN_COUNT ? target_func_names[func] : "?";
 }
 
+/* The process, library and connection fields every record about a TLS
+ * call or a message carries. */
+void output_who_json(struct output *o, struct json_writer *w, const struct tlstop_data *d)
+{
+	const struct lib_info *lib = libs_get(o->libs, d->lib_id);
+	char buf[64];
+
+	json_key(w, "pid");
+	json_u64(w, d->pid);
+	json_key(w, "tid");
+	json_u64(w, d->tid);
+	json_key(w, "comm");
+	json_string_n(w, d->comm, strnlen(d->comm, sizeof(d->comm)));
+	output_json_str_or_null(w, "lib", lib ? lib_kind_name(lib->kind) : NULL);
+	output_json_str_or_null(w, "lib_path", lib ? lib->path : NULL);
+	output_json_str_or_null(w, "linking", lib_linking_name(lib));
+
+	json_key(w, "conn");
+	json_object_begin(w);
+	output_conn_id(buf, sizeof(buf), d);
+	json_key(w, "id");
+	json_string(w, buf);
+	json_key(w, "fd");
+	if (d->flags & TLSTOP_F_HAS_FD)
+		json_i64(w, d->fd);
+	else
+		json_null(w);
+	snprintf(buf, sizeof(buf), "0x%" PRIx64, (uint64_t)d->ssl);
+	json_key(w, "ssl");
+	json_string(w, buf);
+	json_key(w, "fd_source");
+	json_string(w, fd_source(d));
+	json_key(w, "fd_conflict");
+	json_bool(w, d->flags & TLSTOP_F_FD_CONFLICT);
+	output_json_str_or_null(w, "family",
+			 d->flags & TLSTOP_F_HAS_FD ? family_name(d->addr.family) : NULL);
+	json_endpoint(w, "src", d, true);
+	json_endpoint(w, "dst", d, false);
+	output_json_str_or_null(w, "role", d->flags & TLSTOP_F_HAS_FD ? output_role_name(d->addr.role) : NULL);
+	json_object_end(w);
+}
+
 static void call_json(struct output *o, const struct tls_call *call)
 {
 	const struct tlstop_data *d = call->hdr;
-	const struct lib_info *lib = libs_get(o->libs, d->lib_id);
 	struct json_writer w;
-	char buf[64];
 
 	json_init(&w, o->f);
 	json_object_begin(&w);
 	json_key(&w, "type");
 	json_string(&w, "tls");
-	json_ts(&w, o, d->ts_ns);
+	output_json_ts(&w, o, d->ts_ns);
 	json_key(&w, "ts_ns");
-	json_u64(&w, wall_ns(o, d->ts_ns));
+	json_u64(&w, output_wall_ns(o, d->ts_ns));
 	json_key(&w, "duration_us");
 	json_double(&w, (double)(d->ts_ns - d->start_ns) / 1000.0, 1);
-	json_key(&w, "pid");
-	json_u64(&w, d->pid);
-	json_key(&w, "tid");
-	json_u64(&w, d->tid);
-	json_key(&w, "comm");
-	json_string_n(&w, d->comm, strnlen(d->comm, sizeof(d->comm)));
-	json_str_or_null(&w, "lib", lib ? lib_kind_name(lib->kind) : NULL);
-	json_str_or_null(&w, "lib_path", lib ? lib->path : NULL);
-	json_str_or_null(&w, "linking", lib_linking_name(lib));
+	output_who_json(o, &w, d);
 	json_key(&w, "func");
 	json_string(&w, func_name(d->func));
 	json_key(&w, "dir");
 	json_string(&w, d->dir == TLSTOP_DIR_IN ? "in" : "out");
-
-	json_key(&w, "conn");
-	json_object_begin(&w);
-	format_conn_id(buf, sizeof(buf), d);
-	json_key(&w, "id");
-	json_string(&w, buf);
-	json_key(&w, "fd");
-	if (d->flags & TLSTOP_F_HAS_FD)
-		json_i64(&w, d->fd);
-	else
-		json_null(&w);
-	snprintf(buf, sizeof(buf), "0x%" PRIx64, (uint64_t)d->ssl);
-	json_key(&w, "ssl");
-	json_string(&w, buf);
-	json_key(&w, "fd_source");
-	json_string(&w, fd_source(d));
-	json_key(&w, "fd_conflict");
-	json_bool(&w, d->flags & TLSTOP_F_FD_CONFLICT);
-	json_str_or_null(&w, "family",
-			 d->flags & TLSTOP_F_HAS_FD ? family_name(d->addr.family) : NULL);
-	json_endpoint(&w, "src", d, true);
-	json_endpoint(&w, "dst", d, false);
-	json_str_or_null(&w, "role", d->flags & TLSTOP_F_HAS_FD ? role_name(d->addr.role) : NULL);
-	json_object_end(&w);
 
 	json_key(&w, "len");
 	json_u64(&w, d->len);
@@ -197,10 +205,9 @@ static void call_json(struct output *o, const struct tls_call *call)
 	json_object_end(&w);
 }
 
-/* Printable preview with C-style escapes, cut at TEXT_PREVIEW bytes. */
-static void print_preview(FILE *f, const uint8_t *data, uint32_t len)
+void output_preview(FILE *f, const uint8_t *data, uint32_t len, uint32_t max)
 {
-	uint32_t n = len < TEXT_PREVIEW ? len : TEXT_PREVIEW;
+	uint32_t n = len < max ? len : max;
 
 	fputc('"', f);
 	for (uint32_t i = 0; i < n; i++) {
@@ -228,23 +235,23 @@ static void call_text(struct output *o, const struct tls_call *call)
 	char ts[32], src[INET6_ADDRSTRLEN + 16], dst[INET6_ADDRSTRLEN + 16], id[64];
 	const char *arrow = d->dir == TLSTOP_DIR_IN ? (o->utf8 ? "←" : "<") :
 						      (o->utf8 ? "→" : ">");
-	const char *role = role_name(d->addr.role);
+	const char *role = output_role_name(d->addr.role);
 
-	format_ts(ts, sizeof(ts), wall_ns(o, d->ts_ns), false);
+	output_format_ts(ts, sizeof(ts), output_wall_ns(o, d->ts_ns), false);
 	fprintf(o->f, "%s %u %.*s %s %s %uB ", ts, d->pid, TLSTOP_COMM_LEN, d->comm, arrow,
 		func_name(d->func), d->len);
-	if (format_endpoint(src, sizeof(src), d, true) &&
-	    format_endpoint(dst, sizeof(dst), d, false)) {
+	if (output_endpoint(src, sizeof(src), d, true) &&
+	    output_endpoint(dst, sizeof(dst), d, false)) {
 		fprintf(o->f, "%s%s%s %s ", src, o->utf8 ? "→" : ">", dst, role ? role : "?");
 	} else {
-		format_conn_id(id, sizeof(id), d);
+		output_conn_id(id, sizeof(id), d);
 		fprintf(o->f, "%s ", id);
 	}
 	if (d->flags & TLSTOP_F_TRUNCATED)
 		fprintf(o->f, "[captured %u of %u] ", call->data_len, d->len);
 	if (call->lost)
 		fputs("[records lost] ", o->f);
-	print_preview(o->f, call->data, call->data_len);
+	output_preview(o->f, call->data, call->data_len, TEXT_PREVIEW);
 	fputc('\n', o->f);
 }
 
@@ -269,7 +276,7 @@ void output_ready(struct output *o, pid_t self, unsigned int targets, unsigned i
 	json_object_begin(&w);
 	json_key(&w, "type");
 	json_string(&w, "ready");
-	json_ts(&w, o, (uint64_t)now.tv_sec * 1000000000ULL + now.tv_nsec);
+	output_json_ts(&w, o, (uint64_t)now.tv_sec * 1000000000ULL + now.tv_nsec);
 	json_key(&w, "pid");
 	json_u64(&w, self);
 	json_key(&w, "targets");
@@ -296,7 +303,7 @@ static void stats_json(struct output *o, const struct stats *s, uint64_t now_ns)
 	json_object_begin(&w);
 	json_key(&w, "type");
 	json_string(&w, "stats");
-	json_ts(&w, o, now_ns);
+	output_json_ts(&w, o, now_ns);
 	json_key(&w, "calls");
 	json_u64(&w, s->calls);
 	json_key(&w, "bytes");
@@ -322,6 +329,38 @@ static void stats_json(struct output *o, const struct stats *s, uint64_t now_ns)
 	json_key(&w, "bad_records");
 	json_u64(&w, s->bad_records);
 	json_object_end(&w);
+	json_key(&w, "decoder");
+	json_object_begin(&w);
+	json_key(&w, "messages");
+	json_u64(&w, s->proto.messages);
+	json_key(&w, "unknown_paths");
+	json_u64(&w, s->proto.unknown_paths);
+	json_key(&w, "unknown_headers");
+	json_u64(&w, s->proto.unknown_headers);
+	json_key(&w, "decode_errors");
+	json_u64(&w, s->proto.decode_errors);
+	json_key(&w, "gaps");
+	json_u64(&w, s->proto.gaps);
+	json_key(&w, "gap_bytes");
+	json_u64(&w, s->proto.gap_bytes);
+	json_key(&w, "resyncs");
+	json_u64(&w, s->proto.resyncs);
+	json_key(&w, "inflate_errors");
+	json_u64(&w, s->proto.inflate_errors);
+	json_key(&w, "connections");
+	json_u64(&w, s->conns);
+	json_object_end(&w);
+	json_key(&w, "store");
+	json_object_begin(&w);
+	json_key(&w, "messages");
+	json_u64(&w, s->store_msgs);
+	json_key(&w, "bytes");
+	json_u64(&w, s->store_mem);
+	json_key(&w, "evicted_messages");
+	json_u64(&w, s->evicted_msgs);
+	json_key(&w, "evicted_bytes");
+	json_u64(&w, s->evicted_bytes);
+	json_object_end(&w);
 	json_key(&w, "libs");
 	json_array_begin(&w);
 	for (uint32_t i = 0; i < s->nlibs; i++) {
@@ -329,9 +368,9 @@ static void stats_json(struct output *o, const struct stats *s, uint64_t now_ns)
 		const struct tlstop_lib_counters *c = &s->lib[i];
 
 		json_object_begin(&w);
-		json_str_or_null(&w, "path", lib ? lib->path : NULL);
-		json_str_or_null(&w, "lib", lib ? lib_kind_name(lib->kind) : NULL);
-		json_str_or_null(&w, "linking",
+		output_json_str_or_null(&w, "path", lib ? lib->path : NULL);
+		output_json_str_or_null(&w, "lib", lib ? lib_kind_name(lib->kind) : NULL);
+		output_json_str_or_null(&w, "linking",
 				 lib_linking_name(lib));
 		json_key(&w, "calls");
 		json_u64(&w, c->calls);
@@ -355,13 +394,18 @@ static void stats_text(struct output *o, const struct stats *s, uint64_t now_ns)
 {
 	char ts[32];
 
-	format_ts(ts, sizeof(ts), wall_ns(o, now_ns), false);
+	output_format_ts(ts, sizeof(ts), output_wall_ns(o, now_ns), false);
 	fprintf(o->f,
 		"%s stats: %llu calls, %llu bytes, %llu truncated, lost %llu (ringbuf %llu, map %llu, read %llu, incomplete %llu)\n",
 		ts, (unsigned long long)s->calls, (unsigned long long)s->bytes,
 		(unsigned long long)s->truncated_calls, (unsigned long long)lost_total(s),
 		(unsigned long long)s->kernel.ringbuf_fail, (unsigned long long)s->kernel.map_fail,
 		(unsigned long long)s->kernel.read_fail, (unsigned long long)s->incomplete_calls);
+	fprintf(o->f,
+		"%s decoder: %llu messages, %llu unknown paths, %llu decode errors, %llu gaps (%llu B), %llu evicted\n",
+		ts, (unsigned long long)s->proto.messages, (unsigned long long)s->proto.unknown_paths,
+		(unsigned long long)s->proto.decode_errors, (unsigned long long)s->proto.gaps,
+		(unsigned long long)s->proto.gap_bytes, (unsigned long long)s->evicted_msgs);
 	for (uint32_t i = 0; i < s->nlibs; i++) {
 		const struct lib_info *lib = libs_get(o->libs, i);
 		const struct tlstop_lib_counters *c = &s->lib[i];
@@ -394,7 +438,7 @@ void output_exit(struct output *o, const struct tlstop_proc *p)
 	json_object_begin(&w);
 	json_key(&w, "type");
 	json_string(&w, "exit");
-	json_ts(&w, o, p->ts_ns);
+	output_json_ts(&w, o, p->ts_ns);
 	json_key(&w, "pid");
 	json_u64(&w, p->pid);
 	json_object_end(&w);
@@ -490,7 +534,7 @@ static void plan_json(struct json_writer *w, const struct target_file *tf, int f
 	json_array_end(w);
 	json_key(w, "entry_emulated");
 	json_bool(w, p->enter_emulated);
-	json_str_or_null(w, "reason", p->method == PROBE_PLANNED ? NULL : p->reason);
+	output_json_str_or_null(w, "reason", p->method == PROBE_PLANNED ? NULL : p->reason);
 	json_object_end(w);
 }
 
@@ -506,7 +550,7 @@ static void target_proc_json(const struct traced_proc *p, void *arg)
 	json_u64(&w, p->pid);
 	json_key(&w, "comm");
 	json_string(&w, p->comm);
-	json_str_or_null(&w, "problem", p->problem);
+	output_json_str_or_null(&w, "problem", p->problem);
 	json_key(&w, "files");
 	json_array_begin(&w);
 	for (int i = 0; i < p->nfiles; i++) {
@@ -517,7 +561,7 @@ static void target_proc_json(const struct traced_proc *p, void *arg)
 		json_string(&w, tf->path);
 		json_key(&w, "status");
 		json_string(&w, file_verdict_name(tf->verdict));
-		json_str_or_null(&w, "reason", tf->reason);
+		output_json_str_or_null(&w, "reason", tf->reason);
 		if (tf->verdict == FILE_TARGET) {
 			json_key(&w, "lib");
 			json_string(&w, lib_kind_name(tf->lib->kind));

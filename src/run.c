@@ -18,6 +18,7 @@
 #include "capture.h"
 #include "demo.h"
 #include "output.h"
+#include "pipeline.h"
 #include "privs.h"
 #include "record.h"
 #include "run.h"
@@ -49,11 +50,11 @@ struct app {
 	struct lib_table libs;
 	struct stats stats;
 	struct capture *capture;
+	struct pipeline *pipeline;
 	struct tracer *tracer;
 	struct targets *targets;
 	struct rec_writer *rec;
 	uint32_t libs_recorded;
-	uint64_t printed;
 	uint64_t lost_reported; /* ring-buffer losses already warned about */
 	unsigned int batch; /* records handled in the current drain */
 	bool stop;
@@ -87,23 +88,14 @@ static void fail(struct app *a, int status, char *cause, const char *fallback)
 	a->stop = true;
 }
 
-static bool wanted(const struct app *a, const struct tlstop_data *d)
-{
-	bool pid_ok = !a->o->npids;
-
-	for (int i = 0; i < a->o->npids; i++)
-		pid_ok |= a->o->pids[i] == (pid_t)d->pid;
-	return pid_ok && (!a->o->comm || !strncmp(a->o->comm, d->comm, TLSTOP_COMM_LEN));
-}
-
 static void on_call(const struct tls_call *call, void *arg)
 {
 	struct app *a = arg;
 
-	if (a->stop || !wanted(a, call->hdr))
+	if (a->stop)
 		return;
-	output_call(&a->out, call);
-	if (a->o->count && ++a->printed >= a->o->count)
+	pipeline_call(a->pipeline, call);
+	if (pipeline_done(a->pipeline))
 		a->stop = true;
 }
 
@@ -155,7 +147,8 @@ static void on_proc(const struct tlstop_proc *p, void *arg)
 	case TLSTOP_EV_EXIT:
 		if (a->targets)
 			targets_forget_pid(a->targets, p->pid);
-		if (!a->stop)
+		pipeline_exit(a->pipeline, p->pid, p->ts_ns);
+		if (!a->stop && a->o->raw)
 			output_exit(&a->out, p);
 		break;
 	}
@@ -194,7 +187,9 @@ static void write_stats(struct app *a)
 
 	if (a->tracer)
 		tracer_read_counters(a->tracer, &a->stats, a->libs.count);
-	output_stats(&a->out, &a->stats, now_ns());
+	pipeline_counters(a->pipeline, &a->stats);
+	if (a->o->json || !a->o->stats)
+		output_stats(&a->out, &a->stats, now_ns());
 	if (a->stats.kernel.ringbuf_fail > a->lost_reported) {
 		report(a->o->json, "warning",
 		       "%llu records lost since the last report: the ring buffer was full because tlstop could not keep up; a smaller --snaplen, --pid or --comm reduce the load",
@@ -210,6 +205,14 @@ static void write_stats(struct app *a)
 	if (rec_write(a->rec, REC_STATS, buf, n, &cause))
 		fail(a, RUN_USAGE, cause, "cannot write the recording");
 	free(buf);
+}
+
+/* The end of a run: connections still open end (their open messages are
+ * printed, incomplete), then the last counters. */
+static void finish(struct app *a)
+{
+	pipeline_end(a->pipeline);
+	write_stats(a);
 }
 
 static void run_rescans(struct app *a, uint64_t now)
@@ -350,6 +353,7 @@ static void event_loop(struct app *a, struct ring_buffer *rb, double duration)
 		}
 		if (now - last_stats >= delay_ns) {
 			capture_flush(a->capture, now - PENDING_AGE_NS);
+			pipeline_tick(a->pipeline, now);
 			write_stats(a);
 			last_stats = now;
 		}
@@ -359,7 +363,7 @@ static void event_loop(struct app *a, struct ring_buffer *rb, double duration)
 			a->stop = true; /* the reader went away */
 	}
 	/* what the kernel wrote before we stopped is still shown */
-	if (!a->o->count || a->printed < a->o->count) {
+	if (!pipeline_done(a->pipeline)) {
 		a->stop = false;
 		for (int i = 0; i < FINAL_DRAIN_BATCHES && drain(a, rb); i++)
 			;
@@ -393,6 +397,7 @@ int run_live(const struct options *o)
 	signal(SIGPIPE, SIG_IGN);
 	setvbuf(stdout, NULL, _IOFBF, 1 << 16);
 	output_init(&a.out, stdout, o->json, realtime_offset(), &a.libs);
+	a.out.detail = o->detail;
 	libbpf_set_print(o->verbose ? libbpf_verbose : libbpf_quiet);
 	if (privs_check(&cause)) {
 		fail(&a, RUN_CANNOT_TRACE, cause, "cannot trace");
@@ -408,8 +413,9 @@ int run_live(const struct options *o)
 		goto out;
 	}
 	a.capture = capture_new(&capture_ops, &a, &a.stats);
+	a.pipeline = pipeline_new(o, &a.out);
 	a.targets = targets_new("/proc", &target_ops, a.tracer, &a.libs, cfg.self);
-	if (!a.capture || !a.targets) {
+	if (!a.capture || !a.pipeline || !a.targets) {
 		fail(&a, RUN_CANNOT_TRACE, NULL, "out of memory");
 		goto out;
 	}
@@ -448,7 +454,7 @@ int run_live(const struct options *o)
 	}
 	event_loop(&a, rb, o->duration);
 	capture_flush(a.capture, UINT64_MAX);
-	write_stats(&a);
+	finish(&a);
 out:
 	ring_buffer__free(rb);
 	/* detach before anything else so the traced programs stop paying */
@@ -457,10 +463,21 @@ out:
 	if (a.rec && rec_writer_close(a.rec, &cause))
 		fail(&a, RUN_USAGE, cause, "cannot finish the recording");
 	fflush(stdout);
+	pipeline_free(a.pipeline);
 	capture_free(a.capture);
 	targets_free(a.targets);
 	libs_clear(&a.libs);
 	return a.status;
+}
+
+/* A replay runs faster than the capture did: periodic work follows the
+ * recording's clock, at each counters snapshot it holds. */
+static void replay_tick(struct app *a)
+{
+	pipeline_tick(a->pipeline, pipeline_clock(a->pipeline));
+	pipeline_counters(a->pipeline, &a->stats);
+	if (a->o->json || !a->o->stats)
+		output_stats(&a->out, &a->stats, now_ns());
 }
 
 static int replay_record(struct app *a, uint32_t type, const void *buf, uint32_t len)
@@ -480,7 +497,7 @@ static int replay_record(struct app *a, uint32_t type, const void *buf, uint32_t
 		if (stats_decode(&a->stats, buf, len))
 			return -1;
 		capture_flush(a->capture, UINT64_MAX);
-		output_stats(&a->out, &a->stats, now_ns());
+		replay_tick(a);
 		break;
 	}
 	return 0;
@@ -501,8 +518,10 @@ int run_replay(const struct options *o)
 		return a.status;
 	}
 	output_init(&a.out, stdout, o->json, rec_reader_realtime_offset(r), &a.libs);
+	a.out.detail = o->detail;
 	a.capture = capture_new(&capture_ops, &a, &a.stats);
-	if (!a.capture) {
+	a.pipeline = pipeline_new(o, &a.out);
+	if (!a.capture || !a.pipeline) {
 		fail(&a, RUN_USAGE, NULL, "out of memory");
 		goto out;
 	}
@@ -519,8 +538,10 @@ int run_replay(const struct options *o)
 	if (n < 0)
 		fail(&a, RUN_USAGE, cause, "cannot read the recording");
 	capture_flush(a.capture, UINT64_MAX);
+	finish(&a);
 out:
 	fflush(stdout);
+	pipeline_free(a.pipeline);
 	capture_free(a.capture);
 	rec_reader_close(r);
 	libs_clear(&a.libs);

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "proto/proto.h"
 #include "tlstop.h"
 
 struct stats {
@@ -19,6 +20,11 @@ struct stats {
 	uint64_t truncated_calls;
 	uint64_t incomplete_calls; /* some records of the call never arrived */
 	uint64_t bad_records; /* malformed ring-buffer or recording records */
+	/* decoding, from the pipeline */
+	struct proto_counters proto;
+	uint64_t conns; /* connections tracked */
+	uint64_t store_msgs, store_mem; /* messages and bytes held */
+	uint64_t evicted_msgs, evicted_bytes; /* dropped past the budgets */
 };
 
 /* Kernel part of a snapshot, for a REC_STATS record. Returns the bytes

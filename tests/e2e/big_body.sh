@@ -27,7 +27,7 @@ spawn client "$BIN" 127.0.0.1 "$PORT" --size $SIZE --go-file "$T/go" --read 7
 CPID=$BG_PID
 wait_file_grep "$T/client.out" '"lport"'
 
-tlstop_start --snaplen $SNAP
+tlstop_start --raw --snaplen $SNAP
 touch "$T/go"
 wait_pid "$CPID" 20
 [ "$WAIT_RC" = 0 ] || fail "tls_client_static exited with $WAIT_RC: $(cat "$T/client.err")"

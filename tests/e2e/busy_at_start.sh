@@ -15,7 +15,7 @@ RPID=$BG_PID
 sleep 0.5
 alive "$RPID" || fail "ssl_roundtrip ended early: $(cat "$T/roundtrip.err")"
 
-tlstop_start --snaplen 64
+tlstop_start --raw --snaplen 64
 sleep 1.5
 tlstop_stop
 kill "$RPID"

@@ -17,7 +17,7 @@ py_server aserver \
 	--mode reply --expect ${#MSG} --reply "$REPLY"
 
 # the server has libssl.so.3 mapped: attached at start
-tlstop_start
+tlstop_start --raw
 
 spawn client "$PY" "$PY_TLS" aclient --port "$PORT" --message "$MSG" --expect ${#REPLY}
 CPID=$BG_PID

@@ -25,7 +25,7 @@ done
 
 py_server server --mode echo --conns 2
 
-tlstop_start
+tlstop_start --raw
 
 # tls_pair maps the copies at exec; it waits 1.5 s after its handshakes
 # before its first SSL_write, time for tlstop to attach to the new file

@@ -18,9 +18,9 @@ need_prog "$STATIC"
 need_prog "$ROUNDTRIP"
 gen_cert
 
-TLSTOP_OUT=$T/auto.jsonl tlstop_start
+TLSTOP_OUT=$T/auto.jsonl tlstop_start --raw
 AUTO_PID=$TLSTOP_PID
-TLSTOP_OUT=$T/classic.jsonl tlstop_start --probe-method=entry-return
+TLSTOP_OUT=$T/classic.jsonl tlstop_start --raw --probe-method=entry-return
 CLASSIC_PID=$TLSTOP_PID
 PIDS=
 

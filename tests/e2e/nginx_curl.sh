@@ -55,7 +55,7 @@ track ${WORKERS//,/ }
 log "nginx master $MASTER, workers $WORKERS, port $PORT"
 
 # nginx maps libssl.so.3 already: tlstop attaches to it at start
-tlstop_start
+tlstop_start --raw
 
 # curl_hello HOST NAME: one request; sets CURL_PID and CURL_PORT
 curl_hello() {

@@ -24,7 +24,7 @@ wait_listen "$PORT"
 
 # s_server has libssl.so.3 mapped: tlstop attaches to it at start (finding
 # libraries of processes started later is late_start.sh's business)
-tlstop_start
+tlstop_start --raw
 
 BG_STDIN=$T/client.in spawn client openssl s_client -connect "127.0.0.1:$PORT" -nocommands
 CPID=$BG_PID

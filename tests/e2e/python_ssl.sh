@@ -17,7 +17,7 @@ py_server server \
 	--mode reply --expect "$MSG_LEN" --reply "$REPLY"
 
 # the server has imported ssl (libssl.so.3 is mapped): attached at start
-tlstop_start
+tlstop_start --raw
 
 spawn client "$PY" "$PY_TLS" client --port "$PORT" --message "$MSG" --expect ${#REPLY}
 CPID=$BG_PID

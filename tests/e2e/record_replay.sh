@@ -16,7 +16,7 @@ REPLY=$'recorded response body\n'
 py_server server \
 	--mode reply --expect ${#MSG} --reply "$REPLY"
 
-tlstop_start -w "$REC"
+tlstop_start --raw -w "$REC"
 spawn client "$PY" "$PY_TLS" client --port "$PORT" --message "$MSG" --expect ${#REPLY}
 CPID=$BG_PID
 wait_pid "$CPID"
@@ -38,7 +38,7 @@ mode=$(stat -c %a "$REC")
 run_replay() {
 	local name=$1 file=$2 rc
 	shift 2
-	"$@" "$TLSTOP" --json -r "$file" >"$T/$name.jsonl" 2>"$T/$name.err" </dev/null
+	"$@" "$TLSTOP" --json --raw -r "$file" >"$T/$name.jsonl" 2>"$T/$name.err" </dev/null
 	rc=$?
 	[ "$rc" = 0 ] || fail "tlstop --json -r $file ($name) exited with $rc: $(head -c 2000 "$T/$name.err")"
 	check validate "$T/$name.jsonl" --source recording

@@ -24,7 +24,7 @@ REPLY=$'static reply from the python server\n'
 py_server server \
 	--mode reply --expect ${#MSG} --reply "$REPLY"
 
-tlstop_start
+tlstop_start --raw
 
 # 1.5 s between the handshake and the first SSL_write: time to attach
 spawn client "$BIN" 127.0.0.1 "$PORT" --message "$MSG" --wait-ms 1500 --read ${#REPLY}

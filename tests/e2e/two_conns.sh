@@ -16,7 +16,7 @@ ROUNDS=4
 py_server server --mode echo --conns 2
 
 # the server has libssl.so.3 mapped: attached at start
-tlstop_start
+tlstop_start --raw
 
 spawn pair "$PAIR" 127.0.0.1 "$PORT" --rounds $ROUNDS
 CPID=$BG_PID

@@ -1,0 +1,255 @@
+/* decode_bench.c - decoder throughput on a recorded trace, and memory per
+ * open HTTP/2 connection (make bench-decode; no root needed).
+ *
+ * Throughput: every TLS call of the recording is fed through the
+ * connection table and the decoders (HTTP/1, HTTP/2 + HPACK, gRPC), the
+ * messages built and freed, on one core; the baseline is one pass over the
+ * same bytes (a checksum), so the ratio says how many times the decoders
+ * cost a bare read of the data. Memory: N connections are opened with a
+ * preface, SETTINGS and one gRPC call each way (so both HPACK tables hold
+ * entries), then the table's own accounting and the heap growth are
+ * divided by N. */
+#include <malloc.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "capture.h"
+#include "conns.h"
+#include "proto/hpack.h"
+#include "proto/http2.h"
+#include "record.h"
+
+struct trace {
+	struct tlstop_data *hdrs;
+	uint8_t **data;
+	uint32_t *len;
+	bool *lost;
+	size_t n, cap;
+	uint64_t bytes;
+};
+
+static void on_call(const struct tls_call *call, void *arg)
+{
+	struct trace *t = arg;
+
+	if (t->n == t->cap) {
+		t->cap = t->cap ? t->cap * 2 : 1024;
+		t->hdrs = realloc(t->hdrs, t->cap * sizeof(*t->hdrs));
+		t->data = realloc(t->data, t->cap * sizeof(*t->data));
+		t->len = realloc(t->len, t->cap * sizeof(*t->len));
+		t->lost = realloc(t->lost, t->cap * sizeof(*t->lost));
+		if (!t->hdrs || !t->data || !t->len || !t->lost) {
+			perror("decode_bench");
+			exit(1);
+		}
+	}
+	t->hdrs[t->n] = *call->hdr;
+	t->data[t->n] = malloc(call->data_len + 1);
+	memcpy(t->data[t->n], call->data, call->data_len);
+	t->len[t->n] = call->data_len;
+	t->lost[t->n] = call->lost;
+	t->bytes += call->data_len;
+	t->n++;
+}
+
+static void on_proc(const struct tlstop_proc *p, void *arg)
+{
+}
+
+static int load(const char *path, struct trace *t)
+{
+	static const struct capture_ops ops = { on_call, on_proc };
+	struct stats stats = { 0 };
+	struct capture *c = capture_new(&ops, t, &stats);
+	struct rec_reader *r;
+	char *cause = NULL;
+	const void *buf;
+	uint32_t type, len;
+	int n;
+
+	if (!c || rec_reader_open(&r, path, &cause)) {
+		fprintf(stderr, "decode_bench: %s\n", cause ? cause : "out of memory");
+		return -1;
+	}
+	while ((n = rec_read(r, &type, &buf, &len, &cause)) > 0)
+		if (type == REC_EVENT)
+			capture_feed(c, buf, len);
+	capture_flush(c, UINT64_MAX);
+	capture_free(c);
+	rec_reader_close(r);
+	if (n < 0)
+		fprintf(stderr, "decode_bench: %s\n", cause);
+	return n;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void free_msg(struct message *m, void *arg)
+{
+	(*(uint64_t *)arg)++;
+	msg_free(m);
+}
+
+static const struct msg_limits lim = { .body_max = 65536, .grpc_max = 64,
+				       .header_bytes_max = 65536 };
+
+static double decode_pass(const struct trace *t, uint64_t *msgs)
+{
+	struct proto_counters cnt = { 0 };
+	struct conns_config cfg = { .sink = { free_msg, msgs }, .lim = &lim, .cnt = &cnt };
+	struct conns *c = conns_new(&cfg);
+	double t0 = now_s();
+
+	for (size_t i = 0; i < t->n; i++) {
+		struct tls_call call = { &t->hdrs[i], t->data[i], t->len[i], t->lost[i] };
+
+		conns_call(c, &call);
+	}
+	conns_free(c);
+	return now_s() - t0;
+}
+
+static double baseline_pass(const struct trace *t, uint64_t *sum)
+{
+	double t0 = now_s();
+
+	for (size_t i = 0; i < t->n; i++)
+		for (uint32_t j = 0; j < t->len[i]; j++)
+			*sum += t->data[i][j];
+	return now_s() - t0;
+}
+
+static size_t put_frame(uint8_t *p, size_t len, uint8_t type, uint8_t flags, uint32_t stream)
+{
+	uint8_t h[9] = { len >> 16, len >> 8, len, type, flags,
+			 stream >> 24, stream >> 16, stream >> 8, stream };
+
+	memcpy(p, h, 9);
+	return 9;
+}
+
+/* A typical gRPC call's header block, as a client's encoder sends it. */
+static size_t grpc_headers(struct hpack_encoder *e, uint8_t *p, bool request)
+{
+	static const char *const req[][2] = {
+		{ ":method", "POST" }, { ":scheme", "https" }, { ":path", "/shop.Orders/Get" },
+		{ ":authority", "orders.internal:443" }, { "content-type", "application/grpc" },
+		{ "te", "trailers" }, { "grpc-accept-encoding", "identity,gzip" },
+		{ "user-agent", "grpc-c/29.0.0 (linux; chttp2)" },
+	};
+	static const char *const resp[][2] = {
+		{ ":status", "200" }, { "content-type", "application/grpc" },
+		{ "grpc-encoding", "identity" },
+	};
+	size_t n = 0, count = request ? 8 : 3;
+
+	for (size_t i = 0; i < count; i++)
+		n += hpack_encode_field(e, request ? req[i][0] : resp[i][0],
+					request ? req[i][1] : resp[i][1], HPACK_INCREMENTAL, p + n,
+					512);
+	return n;
+}
+
+static void feed(struct conns *c, uint64_t ssl, bool out, const uint8_t *p, size_t n)
+{
+	struct tlstop_data d = { .ssl = ssl, .pid = 1, .fd = (int32_t)ssl, .len = n,
+				 .captured_len = n, .dir = out ? TLSTOP_DIR_OUT : TLSTOP_DIR_IN,
+				 .flags = TLSTOP_F_HAS_FD };
+	struct tls_call call = { &d, p, n, false };
+
+	d.addr.role = TLSTOP_ROLE_CLIENT;
+	conns_call(c, &call);
+}
+
+static void memory_per_conn(unsigned int nconns)
+{
+	struct proto_counters cnt = { 0 };
+	uint64_t msgs = 0;
+	struct conns_config cfg = { .sink = { free_msg, &msgs }, .lim = &lim, .cnt = &cnt };
+	struct mallinfo2 before = mallinfo2(), after;
+	struct conns *c = conns_new(&cfg);
+	uint8_t buf[2048];
+
+	for (unsigned int i = 0; i < nconns; i++) {
+		struct hpack_encoder ce, se;
+		size_t n = 0, hb;
+		static const uint8_t msg[] = { 0, 0, 0, 0, 4, 0x0a, 0x02, 'o', 'k' };
+
+		hpack_encoder_init(&ce, true);
+		hpack_encoder_init(&se, true);
+		memcpy(buf, H2_PREFACE, H2_PREFACE_LEN);
+		n = H2_PREFACE_LEN;
+		n += put_frame(buf + n, 0, 4, 0, 0);
+		hb = grpc_headers(&ce, buf + n + 9, true);
+		n += put_frame(buf + n, hb, 1, 0x4, 1) + hb;
+		n += put_frame(buf + n, sizeof(msg), 0, 0x1, 1);
+		memcpy(buf + n, msg, sizeof(msg));
+		n += sizeof(msg);
+		feed(c, 0x1000 + i, true, buf, n);
+
+		n = put_frame(buf, 0, 4, 0, 0);
+		hb = grpc_headers(&se, buf + n + 9, false);
+		n += put_frame(buf + n, hb, 1, 0x4, 1) + hb;
+		n += put_frame(buf + n, sizeof(msg), 0, 0, 1);
+		memcpy(buf + n, msg, sizeof(msg));
+		n += sizeof(msg);
+		hb = hpack_encode_field(&se, "grpc-status", "0", HPACK_INCREMENTAL, buf + n + 9, 64);
+		n += put_frame(buf + n, hb, 1, 0x5, 1) + hb;
+		feed(c, 0x1000 + i, false, buf, n);
+		hpack_encoder_free(&ce);
+		hpack_encoder_free(&se);
+	}
+	after = mallinfo2();
+	printf("memory: %u open HTTP/2 connections (one gRPC call each way done): "
+	       "table accounting %.0f B/conn, heap growth %.0f B/conn, %llu messages\n",
+	       nconns, (double)conns_mem(c) / nconns,
+	       (double)(after.uordblks - before.uordblks) / nconns, (unsigned long long)msgs);
+	conns_free(c);
+}
+
+int main(int argc, char **argv)
+{
+	struct trace t = { 0 };
+	int rounds = argc > 2 ? atoi(argv[2]) : 20;
+	double best_dec = 1e9, best_base = 1e9;
+	uint64_t msgs = 0, sum = 0;
+
+	if (argc < 2) {
+		fprintf(stderr, "usage: decode_bench RECORDING [ROUNDS]\n");
+		return 2;
+	}
+	if (load(argv[1], &t) < 0)
+		return 1;
+	for (int i = 0; i < rounds; i++) {
+		double d, b;
+
+		msgs = 0;
+		d = decode_pass(&t, &msgs);
+		b = baseline_pass(&t, &sum);
+		best_dec = d < best_dec ? d : best_dec;
+		best_base = b < best_base ? b : best_base;
+	}
+	printf("trace: %s: %zu TLS calls, %.2f MB of plaintext, %llu messages per pass (checksum %llu)\n",
+	       argv[1], t.n, t.bytes / 1e6, (unsigned long long)msgs, (unsigned long long)sum & 0xff);
+	printf("baseline (one read of every byte): %8.1f MB/s\n", t.bytes / best_base / 1e6);
+	printf("decoders (conns + h1/h2/HPACK/gRPC, messages built and freed): %8.1f MB/s, "
+	       "%.0f ns per TLS call, %.0f ns per message, %.1fx the baseline's time\n",
+	       t.bytes / best_dec / 1e6, best_dec / t.n * 1e9, best_dec / msgs * 1e9,
+	       best_dec / best_base);
+	memory_per_conn(10000);
+	for (size_t i = 0; i < t.n; i++)
+		free(t.data[i]);
+	free(t.hdrs);
+	free(t.data);
+	free(t.len);
+	free(t.lost);
+	return 0;
+}

@@ -1,0 +1,153 @@
+#!/usr/bin/python3
+"""gRPC over TLS with Debian's python3-grpcio (C-core, the system libssl.so.3)
+for the end-to-end tests; no protoc: generic handlers on raw bytes and
+protobuf encoded by hand.
+
+  grpc_py.py server --cert C --key K
+      serves pkg.Echo on 127.0.0.1 (a free port), prints {"port": N}, runs
+      until killed:
+        Unary  (unary-unary)   replies 1: "echo:<name>" 2: <n + 1>
+        Lookup (unary-unary)   fails NOT_FOUND "no such thing"
+        Stream (unary-stream)  replies <n> messages 1: "item-<i>" 2: <i>
+  grpc_py.py client --port P --cert C
+      one channel (one TLS connection), the three calls one after the other;
+      one JSON line per call: {"call", "code", "details", "replies": [hex]}
+"""
+import argparse
+import json
+import sys
+import time
+from concurrent import futures
+
+import grpc
+
+SERVICE = "pkg.Echo"
+
+
+def varint(v):
+    out = bytearray()
+    while True:
+        b = v & 0x7F
+        v >>= 7
+        if v:
+            out.append(b | 0x80)
+        else:
+            out.append(b)
+            return bytes(out)
+
+
+def pb_string(field, s):
+    b = s.encode()
+    return varint(field << 3 | 2) + varint(len(b)) + b
+
+
+def pb_uint(field, v):
+    return varint(field << 3) + varint(v)
+
+
+def pb_decode(data):
+    """{field: value} of a flat message of varints and strings."""
+    out, i = {}, 0
+    while i < len(data):
+        key, i = read_varint(data, i)
+        if key & 7 == 0:
+            out[key >> 3], i = read_varint(data, i)
+        elif key & 7 == 2:
+            n, i = read_varint(data, i)
+            out[key >> 3] = data[i:i + n].decode()
+            i += n
+        else:
+            raise ValueError("wire type %d" % (key & 7))
+    return out
+
+
+def read_varint(data, i):
+    v = shift = 0
+    while True:
+        b = data[i]
+        i += 1
+        v |= (b & 0x7F) << shift
+        shift += 7
+        if not b & 0x80:
+            return v, i
+
+
+def unary(request, context):
+    req = pb_decode(request)
+    return pb_string(1, "echo:" + req.get(1, "")) + pb_uint(2, req.get(2, 0) + 1)
+
+
+def lookup(request, context):
+    context.abort(grpc.StatusCode.NOT_FOUND, "no such thing")
+
+
+def stream(request, context):
+    for i in range(1, pb_decode(request).get(2, 0) + 1):
+        # apart in time, so that each message goes out in its own DATA frame
+        time.sleep(0.05)
+        yield pb_string(1, "item-%d" % i) + pb_uint(2, i)
+
+
+def serve(a):
+    with open(a.cert, "rb") as f:
+        cert = f.read()
+    with open(a.key, "rb") as f:
+        key = f.read()
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
+    server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(SERVICE, {
+        "Unary": grpc.unary_unary_rpc_method_handler(unary),
+        "Lookup": grpc.unary_unary_rpc_method_handler(lookup),
+        "Stream": grpc.unary_stream_rpc_method_handler(stream),
+    }),))
+    port = server.add_secure_port("127.0.0.1:0", grpc.ssl_server_credentials([(key, cert)]))
+    if not port:
+        raise SystemExit("grpc_py: add_secure_port failed")
+    server.start()
+    print(json.dumps({"port": port}), flush=True)
+    server.wait_for_termination()
+
+
+def call(a, ch, name, request, streaming=False):
+    path = "/%s/%s" % (SERVICE, name)
+    stub = ch.unary_stream(path) if streaming else ch.unary_unary(path)
+    replies, code, details = [], grpc.StatusCode.OK, ""
+    try:
+        got = stub(request, timeout=a.timeout)
+        replies = list(got) if streaming else [got]
+    except grpc.RpcError as e:
+        code, details = e.code(), e.details()
+    print(json.dumps({"call": name, "code": code.name, "details": details,
+                      "replies": [r.hex() for r in replies]}), flush=True)
+
+
+def client(a):
+    with open(a.cert, "rb") as f:
+        cert = f.read()
+    creds = grpc.ssl_channel_credentials(root_certificates=cert)
+    opts = [("grpc.ssl_target_name_override", "localhost"), ("grpc.enable_http_proxy", 0)]
+    with grpc.secure_channel("127.0.0.1:%d" % a.port, creds, options=opts) as ch:
+        grpc.channel_ready_future(ch).result(timeout=a.timeout)
+        call(a, ch, "Unary", pb_string(1, "hello") + pb_uint(2, 42))
+        call(a, ch, "Lookup", pb_string(1, "nothing") + pb_uint(2, 7))
+        call(a, ch, "Stream", pb_string(1, "three") + pb_uint(2, 3), streaming=True)
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="cmd", required=True)
+    s = sub.add_parser("server")
+    s.add_argument("--cert", required=True)
+    s.add_argument("--key", required=True)
+    s.set_defaults(fn=serve)
+    c = sub.add_parser("client")
+    c.add_argument("--port", type=int, required=True)
+    c.add_argument("--cert", required=True)
+    c.add_argument("--timeout", type=float, default=10)
+    c.set_defaults(fn=client)
+    a = p.parse_args()
+    a.fn(a)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
