@@ -160,14 +160,14 @@ static char *masked(enum mask_kind kind, const char *v)
 	return b.s ? sb_steal(&b) : strdup("");
 }
 
-static void mask_header(struct msg_header *h, enum mask_kind kind)
+static void mask_header(struct message *m, struct msg_header *h, enum mask_kind kind)
 {
 	char *v = masked(kind, h->value);
 
-	if (v) {
-		free(h->value);
-		h->value = v;
+	if (v && !msg_header_set_value(m, h, v)) {
+		free(v);
 	} else {
+		free(v);
 		/* out of memory: the secret must still go, so stars in place */
 		size_t n = strlen(h->value);
 
@@ -192,6 +192,6 @@ void mask_message(const struct mask *mk, struct message *m)
 			continue;
 		kind = kind_of(mk, h->name);
 		if (kind != MASK_NONE)
-			mask_header(h, kind);
+			mask_header(m, h, kind);
 	}
 }

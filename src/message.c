@@ -5,6 +5,16 @@
 
 #include "message.h"
 
+/* first string chunk; each next one doubles, up to CHUNK_MAX */
+#define CHUNK_MIN 256
+#define CHUNK_MAX 4096
+
+struct msg_chunk {
+	struct msg_chunk *next;
+	size_t used, cap;
+	char data[];
+};
+
 struct message *msg_new(enum msg_proto proto, enum msg_kind kind, bool out)
 {
 	struct message *m = calloc(1, sizeof(*m));
@@ -28,9 +38,9 @@ void msg_free(struct message *m)
 	free(m->authority);
 	free(m->scheme);
 	free(m->grpc_message);
-	for (uint32_t i = 0; i < m->nheaders; i++) {
-		free(m->headers[i].name);
-		free(m->headers[i].value);
+	for (struct msg_chunk *c = m->strings, *next; c; c = next) {
+		next = c->next;
+		free(c);
 	}
 	free(m->headers);
 	free(m->body);
@@ -48,36 +58,47 @@ static size_t str_mem(const char *s)
 size_t msg_mem(const struct message *m)
 {
 	size_t n = sizeof(*m) + m->headers_cap * sizeof(*m->headers) + m->body_cap_alloc +
-		   m->grpc_cap * sizeof(*m->grpc);
+		   m->grpc_cap * sizeof(*m->grpc) + m->strings_mem;
 
 	n += str_mem(m->method) + str_mem(m->path) + str_mem(m->authority) + str_mem(m->scheme) +
 	     str_mem(m->grpc_message);
-	for (uint32_t i = 0; i < m->nheaders; i++)
-		n += str_mem(m->headers[i].name) + str_mem(m->headers[i].value);
 	for (uint32_t i = 0; i < m->ngrpc; i++)
 		n += m->grpc[i].data_len;
 	return n;
 }
 
-static size_t header_bytes(const struct message *m)
+/* A NUL-terminated copy, cut at the first NUL byte, in the message's
+ * string chunks; NULL for NULL. */
+static char *dup_cut(struct message *m, const char *s, size_t n, bool *failed)
 {
-	size_t n = 0;
-
-	for (uint32_t i = 0; i < m->nheaders; i++)
-		n += str_mem(m->headers[i].name) + str_mem(m->headers[i].value);
-	return n;
-}
-
-/* A NUL-terminated copy cut at the first NUL byte; NULL for NULL. */
-static char *dup_cut(const char *s, size_t n, bool *failed)
-{
+	struct msg_chunk *c = m->strings;
 	char *d;
 
 	if (!s)
 		return NULL;
-	d = strndup(s, n);
-	if (!d)
-		*failed = true;
+	n = strnlen(s, n);
+	if (!c || c->cap - c->used < n + 1) {
+		size_t cap = !c ? CHUNK_MIN : c->cap < CHUNK_MAX ? c->cap * 2 : CHUNK_MAX;
+
+		if (cap < n + 1)
+			cap = n + 1;
+
+		c = malloc(sizeof(*c) + cap);
+		if (!c) {
+			*failed = true;
+			return NULL;
+		}
+		c->next = m->strings;
+		c->used = 0;
+		c->cap = cap;
+		m->strings = c;
+		m->strings_mem += sizeof(*c) + cap;
+	}
+	d = c->data + c->used;
+	memcpy(d, s, n);
+	d[n] = '\0';
+	c->used += n + 1;
+	m->strings_used += n + 1;
 	return d;
 }
 
@@ -87,7 +108,7 @@ int msg_add_header(struct message *m, const char *name, size_t nlen, const char 
 	struct msg_header *h;
 	bool failed = false;
 
-	if (lim && header_bytes(m) + nlen + vlen + 2 > lim->header_bytes_max)
+	if (lim && m->strings_used + nlen + vlen + 2 > lim->header_bytes_max)
 		goto cut;
 	if (m->nheaders == m->headers_cap) {
 		uint32_t cap = m->headers_cap ? m->headers_cap * 2 : 8;
@@ -99,19 +120,27 @@ int msg_add_header(struct message *m, const char *name, size_t nlen, const char 
 		m->headers_cap = cap;
 	}
 	h = &m->headers[m->nheaders];
-	h->name = dup_cut(name, nlen, &failed);
-	h->value = dup_cut(value, vlen, &failed);
+	h->name = dup_cut(m, name, nlen, &failed);
+	h->value = dup_cut(m, value, vlen, &failed);
 	h->flags = flags | (name ? 0 : MSG_HDR_NAME_UNKNOWN) | (value ? 0 : MSG_HDR_VALUE_UNKNOWN);
-	if (failed) {
-		free(h->name);
-		free(h->value);
+	if (failed)
 		goto cut;
-	}
 	m->nheaders++;
 	return 0;
 cut:
 	m->flags |= MSG_F_HEADERS_CUT;
 	return -1;
+}
+
+int msg_header_set_value(struct message *m, struct msg_header *h, const char *v)
+{
+	bool failed = false;
+	char *d = dup_cut(m, v, strlen(v), &failed);
+
+	if (failed)
+		return -1;
+	h->value = d;
+	return 0;
 }
 
 const struct msg_header *msg_header(const struct message *m, const char *name)

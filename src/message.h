@@ -84,6 +84,11 @@ struct message {
 	struct msg_header *headers; /* in wire order, trailers last */
 	uint32_t nheaders;
 	uint32_t headers_cap;
+	/* Header names and values live in these chunks, not one allocation
+	 * each: allocations were most of the cost of decoding small calls. */
+	struct msg_chunk *strings;
+	size_t strings_mem; /* bytes allocated for them */
+	size_t strings_used; /* bytes of names and values, NULs included */
 
 	/* body as sent (still compressed when content-encoding says so) */
 	uint8_t *body;
@@ -119,6 +124,8 @@ size_t msg_mem(const struct message *m);
  * message flagged MSG_F_HEADERS_CUT. */
 int msg_add_header(struct message *m, const char *name, size_t nlen, const char *value,
 		   size_t vlen, uint32_t flags, const struct msg_limits *lim);
+/* Replaces a header's value with a copy of v (the masker's rewrite). */
+int msg_header_set_value(struct message *m, struct msg_header *h, const char *v);
 /* First header with that name (ASCII case-insensitive), trailers included. */
 const struct msg_header *msg_header(const struct message *m, const char *name);
 /* Appends body bytes, keeping at most lim->body_max; body_len counts all. */

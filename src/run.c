@@ -80,6 +80,14 @@ static int64_t realtime_offset(void)
 	return ((int64_t)rt.tv_sec - mono.tv_sec) * 1000000000LL + (rt.tv_nsec - mono.tv_nsec);
 }
 
+/* --no-mask is a deliberate choice, said once where it cannot be missed */
+static void warn_no_mask(const struct options *o)
+{
+	if (o->no_mask && !o->raw)
+		report(o->json, "warning",
+		       "masking is OFF (--no-mask): authorization, cookie and API-key header values are printed in clear");
+}
+
 static void fail(struct app *a, int status, char *cause, const char *fallback)
 {
 	report(a->o->json, "error", "%s", cause ? cause : fallback);
@@ -443,6 +451,7 @@ int run_live(const struct options *o)
 	}
 	output_ready(&a.out, cfg.self, targets_count_files(a.targets, FILE_TARGET),
 		     targets_probes(a.targets), "live");
+	warn_no_mask(o);
 	if (!found && o->comm)
 		report(o->json, "warning",
 		       "no process named %s uses a TLS library yet; waiting for one to start",
@@ -526,6 +535,7 @@ int run_replay(const struct options *o)
 		goto out;
 	}
 	output_ready(&a.out, getpid(), 0, 0, "recording");
+	warn_no_mask(o);
 	while (!a.stop && (n = rec_read(r, &type, &buf, &len, &cause)) > 0) {
 		if (replay_record(&a, type, buf, len)) {
 			if (asprintf(&cause, "%s: malformed record of type %u", o->read_path,
