@@ -488,10 +488,12 @@ static int decode_field(struct hpack_decoder *d, struct reader *r, hpack_field_c
 int hpack_decode_block(struct hpack_decoder *d, const uint8_t *p, size_t n, hpack_field_cb cb,
 		       void *arg)
 {
-	struct reader r = { p, p + n };
+	struct reader r = { p, n ? p + n : p };
 	bool at_start = true;
 	int err = 0;
 
+	if (!n)
+		return 0; /* an empty block (p may be NULL) changes nothing */
 	if (n > UINT32_MAX || scratch_reserve(d, n)) {
 		hpack_decoder_lost_block(d);
 		return -1;
