@@ -14,7 +14,7 @@ static const char hex_digits[] = "0123456789abcdef";
  * bytes are not one: overlongs, surrogates, code points past U+10FFFF and
  * sequences cut short by the end of the buffer all give 0 (RFC 3629
  * section 4, Unicode table 3-7). Only called for p[0] >= 0x80. */
-static size_t utf8_seq_len(const uint8_t *p, size_t avail)
+size_t utf8_seq_len(const uint8_t *p, size_t avail)
 {
 	uint8_t c = p[0];
 	uint8_t lo = 0x80, hi = 0xbf;

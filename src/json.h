@@ -33,6 +33,10 @@ void json_bool(struct json_writer *w, bool v);
 void json_null(struct json_writer *w);
 void json_base64(struct json_writer *w, const void *buf, size_t n);
 
+/* Length of the well-formed UTF-8 sequence at p (2 to 4 bytes), or 0 when
+ * it is not one or is cut short (RFC 3629); for p[0] >= 0x80. */
+size_t utf8_seq_len(const uint8_t *p, size_t avail);
+
 /* True when buf is valid UTF-8 text made of printable characters, tabs,
  * CR and LF: shown as a JSON string rather than base64. */
 bool json_is_text(const void *buf, size_t n);

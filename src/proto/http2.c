@@ -966,29 +966,40 @@ static void body_start(struct h2_dir *d, uint32_t n)
 	d->body_left = d->body_total = n;
 }
 
-/* The frame's payload can no longer be read (a gap in its first fields,
- * or lengths that do not add up): what it carried is lost, the rest of it
- * skipped. */
-static void frame_lose_payload(struct h2_conn *c, bool out)
+/* k bytes of the frame's body lost; UINT64_MAX: all that is left of it,
+ * its length unknown */
+static void body_gap(struct h2_conn *c, bool out, uint64_t k)
 {
 	struct h2_dir *d = &c->d[out];
 
 	switch (d->type) {
 	case H2_DATA:
-		data_gap(c, out, UINT64_MAX);
+		data_gap(c, out, k);
 		break;
 	case H2_HEADERS:
 	case H2_PUSH_PROMISE:
 	case H2_CONTINUATION:
 		d->blk_lost = true;
 		break;
+	case H2_SETTINGS:
+		d->lost = true;
+		break;
 	case H2_GOAWAY:
 		if (d->goaway)
-			d->goaway->flags |= MSG_F_GAP;
+			msg_body_gap(d->goaway, k == UINT64_MAX ? 0 : k);
 		break;
 	}
-	body_start(d, 0);
 }
+
+/* The frame's payload can no longer be read (a gap in its first fields,
+ * or lengths that do not add up): what it carried is lost, the rest of it
+ * skipped. */
+static void frame_lose_payload(struct h2_conn *c, bool out)
+{
+	body_gap(c, out, UINT64_MAX);
+	body_start(&c->d[out], 0);
+}
+
 
 static void pre_done(struct h2_conn *c, bool out, uint64_t ts)
 {
@@ -1035,30 +1046,6 @@ static void body_chunk(struct h2_conn *c, bool out, const uint8_t *p, uint32_t k
 	case H2_GOAWAY:
 		if (d->goaway)
 			msg_add_body(d->goaway, p, k, c->ctx.lim);
-		break;
-	}
-}
-
-/* k bytes of the body lost */
-static void body_gap(struct h2_conn *c, bool out, uint32_t k)
-{
-	struct h2_dir *d = &c->d[out];
-
-	switch (d->type) {
-	case H2_DATA:
-		data_gap(c, out, k);
-		break;
-	case H2_HEADERS:
-	case H2_PUSH_PROMISE:
-	case H2_CONTINUATION:
-		d->blk_lost = true;
-		break;
-	case H2_SETTINGS:
-		d->lost = true;
-		break;
-	case H2_GOAWAY:
-		if (d->goaway)
-			msg_body_gap(d->goaway, k);
 		break;
 	}
 }

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "json.h"
 #include "proto/protobuf.h"
 
 /* Open braces (nested messages and groups) at most; a deeper length-delimited
@@ -121,36 +122,14 @@ bool protobuf_valid(const uint8_t *buf, size_t n)
  * UTF-8 sequence that is not a C1 control (terminals act on those); 0 otherwise. */
 static size_t pb_printable(const uint8_t *p, size_t n)
 {
-	uint8_t c = p[0], lo = 0x80, hi = 0xbf;
 	size_t len;
 
-	if (c >= 0x20 && c < 0x7f)
+	if (p[0] >= 0x20 && p[0] < 0x7f)
 		return 1;
-	if (c >= 0xc2 && c <= 0xdf) {
-		len = 2;
-		if (c == 0xc2)
-			lo = 0xa0;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		len = 3;
-		if (c == 0xe0)
-			lo = 0xa0;
-		else if (c == 0xed)
-			hi = 0x9f; /* UTF-16 surrogates */
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		len = 4;
-		if (c == 0xf0)
-			lo = 0x90;
-		else if (c == 0xf4)
-			hi = 0x8f;
-	} else {
+	if (p[0] < 0x80)
 		return 0;
-	}
-	if (n < len || p[1] < lo || p[1] > hi)
-		return 0;
-	for (size_t i = 2; i < len; i++)
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-	return len;
+	len = utf8_seq_len(p, n);
+	return len == 2 && p[0] == 0xc2 && p[1] < 0xa0 ? 0 : len; /* U+0080..U+009F: C1 */
 }
 
 /* Text without control characters: "hi" parses as field 13 = 105, but is far

@@ -51,6 +51,28 @@ if grep -q 'demo-token' "$T/out.jsonl"; then
 	fail "the demo's bearer token is in the output unmasked"
 fi
 
+# --stats: per-method tables instead of messages; the demo's Refund always
+# fails (UNIMPLEMENTED), GetOrder never does
+timeout 30 "$TLSTOP" --json --demo --stats -d 1 --duration 3.5 >"$T/stats.jsonl" \
+	2>"$T/stats.err" </dev/null || fail "tlstop --demo --stats exited with $?: $(cat "$T/stats.err")"
+"$PY" - "$T/stats.jsonl" <<'PYEOF' || fail "the --stats tables are wrong: $(tail -c 3000 "$T/stats.jsonl")"
+import json, sys
+recs = [json.loads(l) for l in open(sys.argv[1])]
+assert not [r for r in recs if r["type"] == "message"], "--stats printed messages"
+tables = [r for r in recs if r["type"] == "methods"]
+assert len(tables) >= 2, "%d methods records in 3.5 s at -d 1" % len(tables)
+rows = {m["key"]: m for m in tables[-1]["methods"]}
+get, refund = rows["/demo.Shop/GetOrder"], rows.get("/demo.Shop/Refund")
+assert get["service"] == "demo.Shop" and get["method"] == "GetOrder", get
+assert get["calls"] > 0 and get["errors"] == 0 and get["p50_ms"] is not None, get
+assert get["p50_ms"] <= get["p99_ms"] <= get["max_ms"], get
+assert refund and refund["calls"] > 0 and refund["errors"] == refund["calls"], refund
+assert refund["error_pct"] == 100.0, refund
+assert "GET /api/v1/users/42" in rows, sorted(rows)
+print("demo --stats: %d tables; GetOrder %d calls p99 %.2f ms; Refund %d/%d errors" % (
+    len(tables), get["calls"], get["p99_ms"], refund["errors"], refund["calls"]))
+PYEOF
+
 # the demo's processes end with tlstop
 for _ in $(seq 20); do
 	alive=

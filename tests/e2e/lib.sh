@@ -271,6 +271,61 @@ py_server() {
 	PORT=$(json_field "$T/server.out" port)
 }
 
+# nginx_start LISTEN_PARAMS SERVER_LINES [v6]: an nginx of the test's own
+# (non-daemon master + 1 worker, prefix and logs in $T) serving TLS with the
+# test certificate on 127.0.0.1 (and [::1] with v6), a free port; sets PORT,
+# MASTER and WORKERS (comma-separated)
+nginx_start() {
+	local listen=$1 lines=$2 v6=${3:-} listen6=
+	need_cmd nginx ss
+	[ -s "$T/cert.pem" ] || gen_cert
+	PORT=$(free_port ${v6:+"$v6"}) || fail "no free port on 127.0.0.1${v6:+ and ::1}"
+	[ -n "$v6" ] && listen6="listen [::1]:$PORT $listen;"
+	mkdir -p "$T/nginx/tmp"
+	cat >"$T/nginx.conf" <<EOF
+daemon off;
+master_process on;
+worker_processes 1;
+pid $T/nginx.pid;
+error_log $T/nginx-error.log info;
+events { worker_connections 64; }
+http {
+    access_log $T/nginx-access.log;
+    client_body_temp_path $T/nginx/tmp/body;
+    proxy_temp_path $T/nginx/tmp/proxy;
+    fastcgi_temp_path $T/nginx/tmp/fastcgi;
+    uwsgi_temp_path $T/nginx/tmp/uwsgi;
+    scgi_temp_path $T/nginx/tmp/scgi;
+    default_type text/plain;
+    server {
+        listen 127.0.0.1:$PORT $listen;
+        $listen6
+        ssl_certificate $T/cert.pem;
+        ssl_certificate_key $T/key.pem;
+$lines
+    }
+}
+EOF
+	# -e: nginx opens its default error log before reading the configuration
+	NGINX=(nginx -p "$T/nginx" -e "$T/nginx-error.log" -c "$T/nginx.conf")
+	"${NGINX[@]}" -t >"$T/nginx-t.log" 2>&1 || fail "nginx -t: $(cat "$T/nginx-t.log")"
+	spawn nginx "${NGINX[@]}"
+	MASTER=$BG_PID
+	wait_listen "$PORT"
+	WORKERS=
+	local _
+	for _ in $(seq 50); do
+		[ -s "$T/nginx.pid" ] && WORKERS=$(pgrep -P "$MASTER" | paste -sd, -) &&
+			[ -n "$WORKERS" ] && break
+		sleep 0.1
+	done
+	[ -n "$WORKERS" ] || fail "no nginx worker under master $MASTER"
+	[ "$(cat "$T/nginx.pid")" = "$MASTER" ] || fail "nginx.pid says $(cat "$T/nginx.pid"), not $MASTER"
+	# shellcheck disable=SC2086 # one word per worker pid
+	track ${WORKERS//,/ }
+	log "nginx master $MASTER, workers $WORKERS, port $PORT"
+}
+
 # tlstop_start ARGS...: tlstop --json ARGS in the background, stdout in
 # $TLSTOP_OUT ($T/out.jsonl by default), stderr in $T/err.log (or beside $TLSTOP_OUT); returns once
 # the ready record is out. E2E_PROBE_METHOD=entry-return runs the test with

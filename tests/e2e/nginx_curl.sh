@@ -8,51 +8,9 @@
 . "${TESTS_SRCDIR:?}/tests/e2e/lib.sh" || exit 99
 
 need_root_bpf
-need_cmd nginx curl ss
-gen_cert
-PORT=$(free_port v6) || fail "no port free on both 127.0.0.1 and ::1"
-
-mkdir -p "$T/nginx/tmp"
-cat >"$T/nginx.conf" <<EOF
-daemon off;
-master_process on;
-worker_processes 1;
-pid $T/nginx.pid;
-error_log $T/nginx-error.log info;
-events { worker_connections 64; }
-http {
-    access_log $T/nginx-access.log;
-    client_body_temp_path $T/nginx/tmp/body;
-    proxy_temp_path $T/nginx/tmp/proxy;
-    fastcgi_temp_path $T/nginx/tmp/fastcgi;
-    uwsgi_temp_path $T/nginx/tmp/uwsgi;
-    scgi_temp_path $T/nginx/tmp/scgi;
-    server {
-        listen 127.0.0.1:$PORT ssl;
-        listen [::1]:$PORT ssl;
-        ssl_certificate $T/cert.pem;
-        ssl_certificate_key $T/key.pem;
-        location /hello { return 200 "hello from nginx\n"; }
-    }
-}
-EOF
-# -e: nginx opens its default error log before reading the configuration
-NGINX=(nginx -p "$T/nginx" -e "$T/nginx-error.log" -c "$T/nginx.conf")
-"${NGINX[@]}" -t >"$T/nginx-t.log" 2>&1 || fail "nginx -t: $(cat "$T/nginx-t.log")"
-
-spawn nginx "${NGINX[@]}"
-MASTER=$BG_PID
-wait_listen "$PORT"
-for _ in $(seq 50); do
-	[ -s "$T/nginx.pid" ] && WORKERS=$(pgrep -P "$MASTER" | paste -sd, -) && [ -n "$WORKERS" ] && break
-	sleep 0.1
-done
-[ -n "${WORKERS:-}" ] || fail "no nginx worker under master $MASTER"
-[ "$(cat "$T/nginx.pid")" = "$MASTER" ] || fail "nginx.pid says $(cat "$T/nginx.pid"), not $MASTER"
+need_cmd curl
+nginx_start ssl '        location /hello { return 200 "hello from nginx\n"; }' v6
 NGINX_PIDS="$MASTER,$WORKERS"
-# shellcheck disable=SC2086 # one word per worker pid
-track ${WORKERS//,/ }
-log "nginx master $MASTER, workers $WORKERS, port $PORT"
 
 # nginx maps libssl.so.3 already: tlstop attaches to it at start
 tlstop_start --raw
