@@ -33,25 +33,6 @@
 #define H2_WATCH_EVENTS 4
 #define H2_WATCH_GAP_MS 500
 
-enum frame_type {
-	F_DATA,
-	F_HEADERS,
-	F_PRIORITY,
-	F_RST_STREAM,
-	F_SETTINGS,
-	F_PUSH_PROMISE,
-	F_PING,
-	F_GOAWAY,
-	F_WINDOW_UPDATE,
-	F_CONTINUATION,
-};
-
-#define FL_END_STREAM 0x1
-#define FL_ACK 0x1
-#define FL_END_HEADERS 0x4
-#define FL_PADDED 0x8
-#define FL_PRIORITY 0x20
-
 #define E_NO_ERROR 0x0
 #define E_REFUSED_STREAM 0x7
 #define E_CANCEL 0x8
@@ -167,14 +148,9 @@ static uint8_t *h2c_put(struct h2c *c, uint8_t type, uint8_t flags, uint32_t id,
 	if (c->out_len + 9 + len > sizeof(c->out))
 		h2c_flush(c);
 	p = c->out + c->out_len;
-	p[0] = len >> 16;
-	p[1] = len >> 8;
-	p[2] = len;
-	p[3] = type;
-	p[4] = flags;
-	put32(p + 5, id);
-	c->out_len += 9 + len;
-	return p + 9;
+	h2_frame_header(p, len, type, flags, id);
+	c->out_len += H2_HDR_LEN + len;
+	return p + H2_HDR_LEN;
 }
 
 static void h2c_u32(struct h2c *c, uint8_t type, uint32_t id, uint32_t v)
@@ -184,7 +160,7 @@ static void h2c_u32(struct h2c *c, uint8_t type, uint32_t id, uint32_t v)
 
 static void h2c_data(struct h2c *c, uint32_t id, uint8_t flags, const struct body *b)
 {
-	memcpy(h2c_put(c, F_DATA, flags, id, b->len), b->p, b->len);
+	memcpy(h2c_put(c, H2_DATA, flags, id, b->len), b->p, b->len);
 }
 
 static void h2c_headers(struct h2c *c, uint32_t id, uint8_t flags, const struct hdr *h, size_t n)
@@ -201,7 +177,7 @@ static void h2c_headers(struct h2c *c, uint32_t id, uint8_t flags, const struct 
 		}
 		len += k;
 	}
-	memcpy(h2c_put(c, F_HEADERS, flags | FL_END_HEADERS, id, len), block, len);
+	memcpy(h2c_put(c, H2_HEADERS, flags | H2_END_HEADERS, id, len), block, len);
 }
 
 /* The preface (client), SETTINGS, and the connection window raised to
@@ -219,13 +195,13 @@ static void h2c_open(struct h2c *c, bool client)
 		memcpy(c->out, H2_PREFACE, H2_PREFACE_LEN);
 		c->out_len = H2_PREFACE_LEN;
 	}
-	p = h2c_put(c, F_SETTINGS, 0, 0, sizeof(settings) / sizeof(settings[0]) * 6);
+	p = h2c_put(c, H2_SETTINGS, 0, 0, sizeof(settings) / sizeof(settings[0]) * 6);
 	for (i = 0; i < sizeof(settings) / sizeof(settings[0]); i++, p += 6) {
 		p[0] = settings[i][0] >> 8;
 		p[1] = settings[i][0];
 		put32(p + 2, settings[i][1]);
 	}
-	h2c_u32(c, F_WINDOW_UPDATE, 0, H2_WINDOW - 65535);
+	h2c_u32(c, H2_WINDOW_UPDATE, 0, H2_WINDOW - 65535);
 }
 
 /* Waits up to ms for input and reads what there is. */
@@ -303,7 +279,7 @@ static void h2c_settings(struct h2c *c, const struct frame *f)
 {
 	uint32_t i, v;
 
-	if (f->flags & FL_ACK)
+	if (f->flags & H2_ACK)
 		return;
 	if (f->len % 6) {
 		c->done = true;
@@ -315,7 +291,7 @@ static void h2c_settings(struct h2c *c, const struct frame *f)
 		    v < HPACK_DEFAULT_TABLE)
 			hpack_encoder_set_max(&c->enc, v);
 	}
-	h2c_put(c, F_SETTINGS, FL_ACK, 0, 0);
+	h2c_put(c, H2_SETTINGS, H2_ACK, 0, 0);
 }
 
 /* Stream windows start at H2_WINDOW, more than any demo stream carries, so
@@ -324,7 +300,7 @@ static void h2c_consume(struct h2c *c, uint32_t n)
 {
 	c->consumed += n;
 	if (c->consumed >= H2_WINDOW_STEP) {
-		h2c_u32(c, F_WINDOW_UPDATE, 0, c->consumed);
+		h2c_u32(c, H2_WINDOW_UPDATE, 0, c->consumed);
 		c->consumed = 0;
 	}
 }
@@ -334,14 +310,14 @@ static bool headers_block(struct frame *f)
 {
 	uint32_t pad = 0;
 
-	if (f->flags & FL_PADDED) {
+	if (f->flags & H2_PADDED) {
 		if (!f->len)
 			return false;
 		pad = f->p[0];
 		f->p++;
 		f->len--;
 	}
-	if (f->flags & FL_PRIORITY) {
+	if (f->flags & H2_PRIO) {
 		if (f->len < 5)
 			return false;
 		f->p += 5;
@@ -359,30 +335,30 @@ static bool h2c_next(struct h2c *c, struct frame *f)
 {
 	while (h2c_frame(c, f)) {
 		switch (f->type) {
-		case F_SETTINGS:
+		case H2_SETTINGS:
 			h2c_settings(c, f);
 			break;
-		case F_PING:
+		case H2_PING:
 			if (f->len != 8)
 				c->done = true;
-			else if (!(f->flags & FL_ACK))
-				memcpy(h2c_put(c, F_PING, FL_ACK, 0, 8), f->p, 8);
+			else if (!(f->flags & H2_ACK))
+				memcpy(h2c_put(c, H2_PING, H2_ACK, 0, 8), f->p, 8);
 			break;
-		case F_DATA:
+		case H2_DATA:
 			h2c_consume(c, f->len);
 			/* fall through */
-		case F_HEADERS:
-		case F_RST_STREAM:
+		case H2_HEADERS:
+		case H2_RST_STREAM:
 			/* header blocks of this demo fit one frame: no CONTINUATION */
-			if (f->id && (f->type != F_HEADERS ||
-				      ((f->flags & FL_END_HEADERS) && headers_block(f))))
+			if (f->id && (f->type != H2_HEADERS ||
+				      ((f->flags & H2_END_HEADERS) && headers_block(f))))
 				return true;
 			c->done = true;
 			break;
-		case F_GOAWAY:
+		case H2_GOAWAY:
 			return true;
-		case F_PUSH_PROMISE: /* disabled by the client */
-		case F_CONTINUATION:
+		case H2_PUSH_PROMISE: /* disabled by the client */
+		case H2_CONTINUATION:
 			c->done = true;
 			break;
 		default: /* PRIORITY, WINDOW_UPDATE (windows never run low), extensions */
@@ -612,7 +588,7 @@ static void grpc_send(struct h2c *c, uint32_t id, uint8_t flags, const struct bo
 		gz = false;
 		n = m->len;
 	}
-	d = h2c_put(c, F_DATA, flags, id, 5 + n);
+	d = h2c_put(c, H2_DATA, flags, id, 5 + n);
 	d[0] = gz;
 	put32(d + 1, (uint32_t)n);
 	memcpy(d + 5, p, n);
@@ -723,7 +699,7 @@ static void server_headers(struct server *sv, const struct frame *f, int64_t now
 	if (!s) {
 		s = server_stream(sv, 0);
 		if (!s) {
-			h2c_u32(&sv->c, F_RST_STREAM, f->id, E_REFUSED_STREAM);
+			h2c_u32(&sv->c, H2_RST_STREAM, f->id, E_REFUSED_STREAM);
 			return;
 		}
 		memset(s, 0, sizeof(*s));
@@ -731,30 +707,30 @@ static void server_headers(struct server *sv, const struct frame *f, int64_t now
 		s->head = h;
 		s->def = route_of(&h);
 	}
-	if (f->flags & FL_END_STREAM)
+	if (f->flags & H2_END_STREAM)
 		request_end(s, now);
 }
 
 static void server_frame(struct server *sv, const struct frame *f, int64_t now)
 {
-	struct sstream *s = f->type == F_HEADERS ? NULL : server_stream(sv, f->id);
+	struct sstream *s = f->type == H2_HEADERS ? NULL : server_stream(sv, f->id);
 
 	switch (f->type) {
-	case F_HEADERS:
+	case H2_HEADERS:
 		server_headers(sv, f, now);
 		break;
-	case F_DATA:
+	case H2_DATA:
 		if (s && !s->ready) {
 			s->got += f->len;
-			if (f->flags & FL_END_STREAM)
+			if (f->flags & H2_END_STREAM)
 				request_end(s, now);
 		}
 		break;
-	case F_RST_STREAM:
+	case H2_RST_STREAM:
 		if (s)
 			s->id = 0;
 		break;
-	case F_GOAWAY:
+	case H2_GOAWAY:
 		sv->c.done = true;
 		break;
 	}
@@ -778,7 +754,7 @@ static void reply_json(struct server *sv, struct sstream *s, const char *status,
 	if (location)
 		h[n++] = (struct hdr){ "location", location, HPACK_WITHOUT };
 	h2c_headers(&sv->c, s->id, 0, h, n);
-	h2c_data(&sv->c, s->id, FL_END_STREAM, b);
+	h2c_data(&sv->c, s->id, H2_END_STREAM, b);
 	s->id = 0;
 }
 
@@ -809,7 +785,7 @@ static void grpc_end(struct server *sv, struct sstream *s, int code, const char 
 	h[n++] = (struct hdr){ "grpc-status", status, HPACK_INCREMENTAL };
 	if (why)
 		h[n++] = (struct hdr){ "grpc-message", why, HPACK_INCREMENTAL };
-	h2c_headers(&sv->c, s->id, FL_END_STREAM, h, n);
+	h2c_headers(&sv->c, s->id, H2_END_STREAM, h, n);
 	s->id = 0;
 }
 
@@ -1025,7 +1001,7 @@ static void request_headers(struct client *cl, const struct h2_call *call, uint3
 		h[n++] = (struct hdr){ "x-request-id", rid, HPACK_INCREMENTAL };
 		/* indexed here and never-indexed on gRPC calls: masking must catch both */
 		h[n++] = (struct hdr){ "authorization", DEMO_TOKEN, HPACK_INCREMENTAL };
-		h2c_headers(&cl->c, id, end ? FL_END_STREAM : 0, h, n);
+		h2c_headers(&cl->c, id, end ? H2_END_STREAM : 0, h, n);
 		return;
 	}
 	h[n++] = (struct hdr){ "content-type", "application/grpc", HPACK_INCREMENTAL };
@@ -1039,7 +1015,7 @@ static void request_headers(struct client *cl, const struct h2_call *call, uint3
 		h[n++] = (struct hdr){ "grpc-timeout", timeout, HPACK_WITHOUT };
 	}
 	h[n++] = (struct hdr){ "authorization", DEMO_TOKEN, HPACK_NEVER };
-	h2c_headers(&cl->c, id, end ? FL_END_STREAM : 0, h, n);
+	h2c_headers(&cl->c, id, end ? H2_END_STREAM : 0, h, n);
 }
 
 static void client_authority(struct client *cl)
@@ -1074,18 +1050,18 @@ static void client_call(struct client *cl, const struct h2_call *call, unsigned 
 		return;
 	call->body(&b, seq);
 	if (call->grpc)
-		grpc_send(&cl->c, s->id, FL_END_STREAM, &b, gz);
+		grpc_send(&cl->c, s->id, H2_END_STREAM, &b, gz);
 	else
-		h2c_data(&cl->c, s->id, FL_END_STREAM, &b);
+		h2c_data(&cl->c, s->id, H2_END_STREAM, &b);
 }
 
 static void client_frame(struct client *cl, const struct frame *f)
 {
 	struct cstream *s = client_stream(cl, f->id);
 
-	if (f->type == F_GOAWAY)
+	if (f->type == H2_GOAWAY)
 		cl->c.done = true;
-	else if (s && (f->type == F_RST_STREAM || (f->flags & FL_END_STREAM)))
+	else if (s && (f->type == H2_RST_STREAM || (f->flags & H2_END_STREAM)))
 		s->id = 0;
 }
 
@@ -1103,7 +1079,7 @@ static unsigned int client_streams(struct client *cl, int64_t now, int64_t *wake
 		if (now - s->start > H2_STUCK_MS)
 			cl->c.done = true;
 		if (s->cancel_at && now >= s->cancel_at) {
-			h2c_u32(&cl->c, F_RST_STREAM, s->id, E_CANCEL);
+			h2c_u32(&cl->c, H2_RST_STREAM, s->id, E_CANCEL);
 			s->id = 0;
 			continue;
 		}
@@ -1134,7 +1110,7 @@ static int64_t client_tick(struct client *cl, int64_t now)
 			wake = cl->next[i];
 	}
 	if (now >= cl->next_ping) {
-		p = h2c_put(&cl->c, F_PING, 0, 0, 8);
+		p = h2c_put(&cl->c, H2_PING, 0, 0, 8);
 		put32(p, (uint32_t)(++cl->pings >> 32));
 		put32(p + 4, (uint32_t)cl->pings);
 		cl->next_ping = now + H2_PING_MS;
@@ -1143,7 +1119,7 @@ static int64_t client_tick(struct client *cl, int64_t now)
 		wake = cl->next_ping;
 	if (!client_streams(cl, now, &wake) && draining) {
 		/* no server-initiated stream was processed: last stream id 0 */
-		p = h2c_put(&cl->c, F_GOAWAY, 0, 0, 8);
+		p = h2c_put(&cl->c, H2_GOAWAY, 0, 0, 8);
 		put32(p, 0);
 		put32(p + 4, E_NO_ERROR);
 		h2c_flush(&cl->c);

@@ -41,18 +41,6 @@ static void json_opt_u64(struct json_writer *w, const char *key, bool present, u
 		json_null(w);
 }
 
-static void json_bytes(struct json_writer *w, const char *text_key, const char *b64_key,
-		       const uint8_t *p, size_t n)
-{
-	if (json_is_text(p, n)) {
-		json_key(w, text_key);
-		json_string_n(w, (const char *)p, n);
-	} else {
-		json_key(w, b64_key);
-		json_base64(w, p, n);
-	}
-}
-
 static void json_headers(struct json_writer *w, const struct message *m, bool trailers)
 {
 	json_key(w, trailers ? "trailers" : "headers");
@@ -100,7 +88,7 @@ static void json_grpc(struct json_writer *w, const struct message *m)
 			json_string(w, sb_str(&pb));
 		else
 			json_null(w);
-		json_bytes(w, "data", "data_b64", g->data, g->data_len);
+		output_json_bytes(w, "data", "data_b64", g->data, g->data_len);
 		json_object_end(w);
 	}
 	json_array_end(w);
@@ -183,7 +171,7 @@ static void message_json(struct output *o, const struct message *m)
 	if (m->proto == MSG_GRPC)
 		json_grpc(&w, m);
 	else
-		json_bytes(&w, "body", "body_b64", m->body, m->body_captured);
+		output_json_bytes(&w, "body", "body_b64", m->body, m->body_captured);
 	json_object_end(&w);
 }
 

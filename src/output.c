@@ -120,6 +120,18 @@ void output_json_str_or_null(struct json_writer *w, const char *key, const char 
 		json_null(w);
 }
 
+void output_json_bytes(struct json_writer *w, const char *text_key, const char *b64_key,
+		       const uint8_t *p, size_t n)
+{
+	if (json_is_text(p, n)) {
+		json_key(w, text_key);
+		json_string_n(w, (const char *)p, n);
+	} else {
+		json_key(w, b64_key);
+		json_base64(w, p, n);
+	}
+}
+
 static const char *func_name(uint8_t func)
 {
 	return func < TLSTOP_FN_COUNT ? target_func_names[func] : "?";
@@ -195,13 +207,7 @@ static void call_json(struct output *o, const struct tls_call *call)
 	json_bool(&w, d->flags & TLSTOP_F_TRUNCATED);
 	json_key(&w, "lost");
 	json_bool(&w, call->lost);
-	if (json_is_text(call->data, call->data_len)) {
-		json_key(&w, "data");
-		json_string_n(&w, (const char *)call->data, call->data_len);
-	} else {
-		json_key(&w, "data_b64");
-		json_base64(&w, call->data, call->data_len);
-	}
+	output_json_bytes(&w, "data", "data_b64", call->data, call->data_len);
 	json_object_end(&w);
 }
 

@@ -45,6 +45,10 @@ uint64_t output_wall_ns(const struct output *o, uint64_t mono_ns);
 void output_format_ts(char *buf, size_t len, uint64_t wall_ns, bool full);
 void output_json_ts(struct json_writer *w, const struct output *o, uint64_t mono_ns);
 void output_json_str_or_null(struct json_writer *w, const char *key, const char *v);
+/* Bytes as a string under text_key when printable UTF-8 text, else base64
+ * under b64_key: exactly one of the two. */
+void output_json_bytes(struct json_writer *w, const char *text_key, const char *b64_key,
+		       const uint8_t *p, size_t n);
 /* pid, tid, comm, lib, lib_path, linking and the conn object */
 void output_who_json(struct output *o, struct json_writer *w, const struct tlstop_data *d);
 /* "127.0.0.1:443" or "[::1]:443"; false when the call has no address */

@@ -187,6 +187,14 @@ static bool drain(struct app *a, struct ring_buffer *rb)
 	return ring_buffer__consume(rb) < 0 && !a->stop;
 }
 
+/* The counters record; --stats text shows its tables instead. */
+static void print_stats(struct app *a)
+{
+	pipeline_counters(a->pipeline, &a->stats);
+	if (a->o->json || !a->o->stats)
+		output_stats(&a->out, &a->stats, now_ns());
+}
+
 static void write_stats(struct app *a)
 {
 	size_t n;
@@ -195,9 +203,7 @@ static void write_stats(struct app *a)
 
 	if (a->tracer)
 		tracer_read_counters(a->tracer, &a->stats, a->libs.count);
-	pipeline_counters(a->pipeline, &a->stats);
-	if (a->o->json || !a->o->stats)
-		output_stats(&a->out, &a->stats, now_ns());
+	print_stats(a);
 	if (a->stats.kernel.ringbuf_fail > a->lost_reported) {
 		report(a->o->json, "warning",
 		       "%llu records lost since the last report: the ring buffer was full because tlstop could not keep up; a smaller --snaplen, --pid or --comm reduce the load",
@@ -484,9 +490,7 @@ out:
 static void replay_tick(struct app *a)
 {
 	pipeline_tick(a->pipeline, pipeline_clock(a->pipeline));
-	pipeline_counters(a->pipeline, &a->stats);
-	if (a->o->json || !a->o->stats)
-		output_stats(&a->out, &a->stats, now_ns());
+	print_stats(a);
 }
 
 static int replay_record(struct app *a, uint32_t type, const void *buf, uint32_t len)

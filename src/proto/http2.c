@@ -9,28 +9,6 @@
 #include "proto/hpack.h"
 #include "proto/http2.h"
 
-/* frame types (RFC 9113 section 6) */
-enum {
-	H2_DATA,
-	H2_HEADERS,
-	H2_PRIORITY,
-	H2_RST_STREAM,
-	H2_SETTINGS,
-	H2_PUSH_PROMISE,
-	H2_PING,
-	H2_GOAWAY,
-	H2_WINDOW_UPDATE,
-	H2_CONTINUATION,
-	H2_NTYPES,
-};
-
-#define H2_END_STREAM 0x1
-#define H2_ACK 0x1
-#define H2_END_HEADERS 0x4
-#define H2_PADDED 0x8
-#define H2_PRIO 0x20
-
-#define H2_HDR_LEN 9
 #define H2_PLAUSIBLE_LEN 16384 /* the default SETTINGS_MAX_FRAME_SIZE */
 #define H2_BLOCK_MAX (256u << 10) /* a longer header block is dropped */
 #define H2_BLOCK_KEEP (16u << 10) /* a block buffer grown past this is freed after use */
@@ -153,6 +131,19 @@ struct h2_fields {
 static uint32_t be32(const uint8_t *p)
 {
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+void h2_frame_header(uint8_t *out, uint32_t len, uint8_t type, uint8_t flags, uint32_t stream)
+{
+	out[0] = len >> 16;
+	out[1] = len >> 8;
+	out[2] = len;
+	out[3] = type;
+	out[4] = flags;
+	out[5] = stream >> 24;
+	out[6] = stream >> 16;
+	out[7] = stream >> 8;
+	out[8] = stream;
 }
 
 static struct h2_frame frame_parse(const uint8_t *p)

@@ -13,6 +13,29 @@
 
 #define H2_PREFACE "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 #define H2_PREFACE_LEN 24
+#define H2_HDR_LEN 9 /* frame header: 24-bit length, type, flags, stream id */
+
+/* frame types (RFC 9113 section 6) */
+enum {
+	H2_DATA,
+	H2_HEADERS,
+	H2_PRIORITY,
+	H2_RST_STREAM,
+	H2_SETTINGS,
+	H2_PUSH_PROMISE,
+	H2_PING,
+	H2_GOAWAY,
+	H2_WINDOW_UPDATE,
+	H2_CONTINUATION,
+	H2_NTYPES,
+};
+
+/* frame flags */
+#define H2_END_STREAM 0x1
+#define H2_ACK 0x1
+#define H2_END_HEADERS 0x4
+#define H2_PADDED 0x8
+#define H2_PRIO 0x20
 
 /* which direction carries requests */
 enum h2_side {
@@ -40,6 +63,10 @@ void h2_close(struct h2_conn *c, uint64_t ts);
 void h2_free(struct h2_conn *c);
 /* Memory held (stream table, HPACK tables, buffers), for benchmarks. */
 size_t h2_mem(const struct h2_conn *c);
+
+/* Writes a frame header (H2_HDR_LEN bytes) for a len-byte payload: the
+ * one encoder of the wire format, for the demo, tests and benchmarks. */
+void h2_frame_header(uint8_t *out, uint32_t len, uint8_t type, uint8_t flags, uint32_t stream);
 
 /* True when p (n bytes, the start of a TLS call) parses as a run of
  * plausible frames: known type, flags valid for it, length within limits,

@@ -127,13 +127,11 @@ static double baseline_pass(const struct trace *t, uint64_t *sum)
 	return now_s() - t0;
 }
 
+/* Appends a frame header to p; returns its length. */
 static size_t put_frame(uint8_t *p, size_t len, uint8_t type, uint8_t flags, uint32_t stream)
 {
-	uint8_t h[9] = { len >> 16, len >> 8, len, type, flags,
-			 stream >> 24, stream >> 16, stream >> 8, stream };
-
-	memcpy(p, h, 9);
-	return 9;
+	h2_frame_header(p, len, type, flags, stream);
+	return H2_HDR_LEN;
 }
 
 /* A typical gRPC call's header block, as a client's encoder sends it. */
@@ -158,15 +156,63 @@ static size_t grpc_headers(struct hpack_encoder *e, uint8_t *p, bool request)
 	return n;
 }
 
-static void add_call(struct trace *t, bool out, const uint8_t *p, size_t n)
+/* A call of connection ssl (pid 1, fd = ssl), the traced process the client. */
+static struct tls_call make_call(struct tlstop_data *d, uint64_t ssl, bool out, const uint8_t *p,
+				 size_t n)
 {
-	struct tlstop_data d = { .ssl = 0x1000, .pid = 1, .fd = 3, .len = n, .captured_len = n,
-				 .dir = out ? TLSTOP_DIR_OUT : TLSTOP_DIR_IN,
-				 .flags = TLSTOP_F_HAS_FD };
-	struct tls_call call = { &d, p, n, false };
+	*d = (struct tlstop_data){ .ssl = ssl, .pid = 1, .fd = (int32_t)ssl, .len = n,
+				   .captured_len = n, .dir = out ? TLSTOP_DIR_OUT : TLSTOP_DIR_IN,
+				   .flags = TLSTOP_F_HAS_FD };
+	d->addr.role = TLSTOP_ROLE_CLIENT;
+	return (struct tls_call){ d, p, n, false };
+}
 
-	d.addr.role = TLSTOP_ROLE_CLIENT;
-	on_call(&call, t);
+/* A gRPC message (5-byte prefix and size bytes of protobuf-like data). */
+static uint8_t *grpc_message(uint32_t size)
+{
+	uint8_t *msg = calloc(1, size + 5);
+
+	msg[1] = size >> 24;
+	msg[2] = size >> 16;
+	msg[3] = size >> 8;
+	msg[4] = size;
+	for (uint32_t i = 0; i < size; i++)
+		msg[5 + i] = i % 3 ? 'a' + i % 26 : 0x0a;
+	return msg;
+}
+
+/* The client's side of a unary call at p: HEADERS, DATA with END_STREAM. */
+static size_t request_bytes(struct hpack_encoder *ce, uint8_t *p, uint32_t stream,
+			    const uint8_t *msg, size_t len)
+{
+	size_t hb = grpc_headers(ce, p + H2_HDR_LEN, true);
+	size_t n = put_frame(p, hb, H2_HEADERS, H2_END_HEADERS, stream) + hb;
+
+	n += put_frame(p + n, len, H2_DATA, H2_END_STREAM, stream);
+	memcpy(p + n, msg, len);
+	return n + len;
+}
+
+/* The server's answer at p: HEADERS, DATA, trailers with END_STREAM. */
+static size_t response_bytes(struct hpack_encoder *se, uint8_t *p, uint32_t stream,
+			     const uint8_t *msg, size_t len)
+{
+	size_t hb = grpc_headers(se, p + H2_HDR_LEN, false);
+	size_t n = put_frame(p, hb, H2_HEADERS, H2_END_HEADERS, stream) + hb;
+
+	n += put_frame(p + n, len, H2_DATA, 0, stream);
+	memcpy(p + n, msg, len);
+	n += len;
+	hb = hpack_encode_field(se, "grpc-status", "0", HPACK_INCREMENTAL, p + n + H2_HDR_LEN, 64);
+	return n + put_frame(p + n, hb, H2_HEADERS, H2_END_STREAM | H2_END_HEADERS, stream) + hb;
+}
+
+/* The client's preface and both sides' SETTINGS: preface + SETTINGS at p,
+ * the server's SETTINGS at p + H2_PREFACE_LEN. */
+static size_t conn_start(uint8_t *p)
+{
+	memcpy(p, H2_PREFACE, H2_PREFACE_LEN);
+	return H2_PREFACE_LEN + put_frame(p + H2_PREFACE_LEN, 0, H2_SETTINGS, 0, 0);
 }
 
 /* One connection of ncalls unary gRPC calls with size-byte messages each
@@ -175,54 +221,31 @@ static void add_call(struct trace *t, bool out, const uint8_t *p, size_t n)
 static void synthetic(struct trace *t, unsigned int ncalls, uint32_t size)
 {
 	struct hpack_encoder ce, se;
-	uint8_t *buf = malloc(size + 1024), *msg = calloc(1, size + 5);
-	size_t n, hb;
+	uint8_t *buf = malloc(size + 1024), *msg = grpc_message(size);
+	struct tlstop_data d;
+	struct tls_call call;
+	size_t n;
 
 	hpack_encoder_init(&ce, true);
 	hpack_encoder_init(&se, true);
-	msg[1] = size >> 24;
-	msg[2] = size >> 16;
-	msg[3] = size >> 8;
-	msg[4] = size;
-	for (uint32_t i = 0; i < size; i++)
-		msg[5 + i] = i % 3 ? 'a' + i % 26 : 0x0a;
-	memcpy(buf, H2_PREFACE, H2_PREFACE_LEN);
-	n = H2_PREFACE_LEN + put_frame(buf + H2_PREFACE_LEN, 0, 4, 0, 0);
-	add_call(t, true, buf, n);
-	add_call(t, false, buf + H2_PREFACE_LEN, 9);
+	n = conn_start(buf);
+	call = make_call(&d, 0x1000, true, buf, n);
+	on_call(&call, t);
+	call = make_call(&d, 0x1000, false, buf + H2_PREFACE_LEN, H2_HDR_LEN);
+	on_call(&call, t);
 	for (unsigned int i = 0; i < ncalls; i++) {
 		uint32_t stream = 2 * (i % (1u << 29)) + 1;
 
-		hb = grpc_headers(&ce, buf + 9, true);
-		n = put_frame(buf, hb, 1, 0x4, stream) + hb;
-		n += put_frame(buf + n, size + 5, 0, 0x1, stream);
-		memcpy(buf + n, msg, size + 5);
-		add_call(t, true, buf, n + size + 5);
-
-		hb = grpc_headers(&se, buf + 9, false);
-		n = put_frame(buf, hb, 1, 0x4, stream) + hb;
-		n += put_frame(buf + n, size + 5, 0, 0, stream);
-		memcpy(buf + n, msg, size + 5);
-		n += size + 5;
-		hb = hpack_encode_field(&se, "grpc-status", "0", HPACK_INCREMENTAL, buf + n + 9, 64);
-		n += put_frame(buf + n, hb, 1, 0x5, stream) + hb;
-		add_call(t, false, buf, n);
+		call = make_call(&d, 0x1000, true, buf, request_bytes(&ce, buf, stream, msg, size + 5));
+		on_call(&call, t);
+		call = make_call(&d, 0x1000, false, buf,
+				 response_bytes(&se, buf, stream, msg, size + 5));
+		on_call(&call, t);
 	}
 	hpack_encoder_free(&ce);
 	hpack_encoder_free(&se);
 	free(buf);
 	free(msg);
-}
-
-static void feed(struct conns *c, uint64_t ssl, bool out, const uint8_t *p, size_t n)
-{
-	struct tlstop_data d = { .ssl = ssl, .pid = 1, .fd = (int32_t)ssl, .len = n,
-				 .captured_len = n, .dir = out ? TLSTOP_DIR_OUT : TLSTOP_DIR_IN,
-				 .flags = TLSTOP_F_HAS_FD };
-	struct tls_call call = { &d, p, n, false };
-
-	d.addr.role = TLSTOP_ROLE_CLIENT;
-	conns_call(c, &call);
 }
 
 static void memory_per_conn(unsigned int nconns)
@@ -232,34 +255,24 @@ static void memory_per_conn(unsigned int nconns)
 	struct conns_config cfg = { .sink = { free_msg, &msgs }, .lim = &lim, .cnt = &cnt };
 	struct mallinfo2 before = mallinfo2(), after;
 	struct conns *c = conns_new(&cfg);
-	uint8_t buf[2048];
+	uint8_t buf[2048], *msg = grpc_message(4);
 
 	for (unsigned int i = 0; i < nconns; i++) {
 		struct hpack_encoder ce, se;
-		size_t n = 0, hb;
-		static const uint8_t msg[] = { 0, 0, 0, 0, 4, 0x0a, 0x02, 'o', 'k' };
+		struct tlstop_data d;
+		struct tls_call call;
+		size_t n;
 
 		hpack_encoder_init(&ce, true);
 		hpack_encoder_init(&se, true);
-		memcpy(buf, H2_PREFACE, H2_PREFACE_LEN);
-		n = H2_PREFACE_LEN;
-		n += put_frame(buf + n, 0, 4, 0, 0);
-		hb = grpc_headers(&ce, buf + n + 9, true);
-		n += put_frame(buf + n, hb, 1, 0x4, 1) + hb;
-		n += put_frame(buf + n, sizeof(msg), 0, 0x1, 1);
-		memcpy(buf + n, msg, sizeof(msg));
-		n += sizeof(msg);
-		feed(c, 0x1000 + i, true, buf, n);
-
-		n = put_frame(buf, 0, 4, 0, 0);
-		hb = grpc_headers(&se, buf + n + 9, false);
-		n += put_frame(buf + n, hb, 1, 0x4, 1) + hb;
-		n += put_frame(buf + n, sizeof(msg), 0, 0, 1);
-		memcpy(buf + n, msg, sizeof(msg));
-		n += sizeof(msg);
-		hb = hpack_encode_field(&se, "grpc-status", "0", HPACK_INCREMENTAL, buf + n + 9, 64);
-		n += put_frame(buf + n, hb, 1, 0x5, 1) + hb;
-		feed(c, 0x1000 + i, false, buf, n);
+		n = conn_start(buf);
+		n += request_bytes(&ce, buf + n, 1, msg, 9);
+		call = make_call(&d, 0x1000 + i, true, buf, n);
+		conns_call(c, &call);
+		n = put_frame(buf, 0, H2_SETTINGS, 0, 0);
+		n += response_bytes(&se, buf + n, 1, msg, 9);
+		call = make_call(&d, 0x1000 + i, false, buf, n);
+		conns_call(c, &call);
 		hpack_encoder_free(&ce);
 		hpack_encoder_free(&se);
 	}
@@ -269,6 +282,7 @@ static void memory_per_conn(unsigned int nconns)
 	       nconns, (double)conns_mem(c) / nconns,
 	       (double)(after.uordblks - before.uordblks) / nconns, (unsigned long long)msgs);
 	conns_free(c);
+	free(msg);
 }
 
 static void trace_free(struct trace *t)

@@ -25,8 +25,8 @@ import re
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from check_records import (CheckFailed, conn_key, load, pid_list, show,  # noqa: E402
-                           tls_records)
+from check_records import (CheckFailed, conn_key, load, pid_list, run_command,  # noqa: E402
+                           show, tls_records)
 
 KINDS = ("request", "response", "reset", "goaway")
 PROTOS = ("h1", "h2", "grpc")
@@ -443,16 +443,7 @@ def main(argv=None):
     u.add_argument("--key", default="unknown_paths")
     u.set_defaults(fn=cmd_unknown_paths)
 
-    a = p.parse_args(argv)
-    try:
-        a.fn(a)
-    except CheckFailed as e:
-        sys.stderr.write("check_messages: FAIL: %s\n" % e)
-        return 1
-    except OSError as e:
-        sys.stderr.write("check_messages: FAIL: %s\n" % e)
-        return 1
-    return 0
+    return run_command("check_messages", p.parse_args(argv))
 
 
 if __name__ == "__main__":

@@ -584,6 +584,16 @@ def cmd_sockport(a):
     fail("pid %d has no TCP socket connected to port %d" % (a.pid, a.peer_port))
 
 
+def run_command(prog, a):
+    """Runs the chosen subcommand: 0, or 1 with "PROG: FAIL: why" on stderr."""
+    try:
+        a.fn(a)
+    except (CheckFailed, OSError) as e:
+        sys.stderr.write("%s: FAIL: %s\n" % (prog, e))
+        return 1
+    return 0
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -678,16 +688,7 @@ def main(argv=None):
     k.add_argument("peer_port", type=int)
     k.set_defaults(fn=cmd_sockport)
 
-    a = p.parse_args(argv)
-    try:
-        a.fn(a)
-    except CheckFailed as e:
-        sys.stderr.write("check_records: FAIL: %s\n" % e)
-        return 1
-    except OSError as e:
-        sys.stderr.write("check_records: FAIL: %s\n" % e)
-        return 1
-    return 0
+    return run_command("check_records", p.parse_args(argv))
 
 
 if __name__ == "__main__":

@@ -213,20 +213,6 @@ static void test_raw_and_no_fd(void)
 	conns_free(t);
 }
 
-static size_t frame(uint8_t *out, uint32_t len, uint8_t type, uint8_t flags, uint32_t stream)
-{
-	out[0] = len >> 16;
-	out[1] = len >> 8;
-	out[2] = len;
-	out[3] = type;
-	out[4] = flags;
-	out[5] = stream >> 24;
-	out[6] = stream >> 16;
-	out[7] = stream >> 8;
-	out[8] = stream;
-	return 9;
-}
-
 /* HTTP/2 is told apart by its preface, or by plausible frames when tlstop
  * joined late; the socket's role says which side is the client. */
 static void test_h2_detection(void)
@@ -235,19 +221,20 @@ static void test_h2_detection(void)
 	struct seen s = { 0 };
 	struct conns *t = table(&s, &cnt, 0);
 	struct hpack_encoder enc;
-	uint8_t buf[512];
+	uint8_t buf[512], *blk;
 	size_t n = 0, hb;
 
 	hpack_encoder_init(&enc, true);
 	memcpy(buf, H2_PREFACE, H2_PREFACE_LEN);
 	n = H2_PREFACE_LEN;
-	n += frame(buf + n, 0, 4, 0, 0); /* SETTINGS */
-	hb = hpack_encode_field(&enc, ":method", "GET", HPACK_INCREMENTAL, buf + n + 9, 200);
-	hb += hpack_encode_field(&enc, ":path", "/h2", HPACK_INCREMENTAL, buf + n + 9 + hb, 200);
-	hb += hpack_encode_field(&enc, ":scheme", "https", HPACK_INCREMENTAL, buf + n + 9 + hb,
-				 200);
-	frame(buf + n, hb, 1, 0x5, 1); /* HEADERS END_STREAM|END_HEADERS */
-	n += 9 + hb;
+	h2_frame_header(buf + n, 0, H2_SETTINGS, 0, 0);
+	n += H2_HDR_LEN;
+	blk = buf + n + H2_HDR_LEN;
+	hb = hpack_encode_field(&enc, ":method", "GET", HPACK_INCREMENTAL, blk, 200);
+	hb += hpack_encode_field(&enc, ":path", "/h2", HPACK_INCREMENTAL, blk + hb, 200);
+	hb += hpack_encode_field(&enc, ":scheme", "https", HPACK_INCREMENTAL, blk + hb, 200);
+	h2_frame_header(buf + n, hb, H2_HEADERS, H2_END_STREAM | H2_END_HEADERS, 1);
+	n += H2_HDR_LEN + hb;
 	call(t, 0x7000, 9, true, 10, buf, n, n, false);
 	CHECK_EQ_U64(s.n, 1);
 	if (s.n == 1) {

@@ -11,25 +11,6 @@
 #include "strbuf.h"
 #include "unit.h"
 
-enum {
-	T_DATA,
-	T_HEADERS,
-	T_PRIORITY,
-	T_RST_STREAM,
-	T_SETTINGS,
-	T_PUSH_PROMISE,
-	T_PING,
-	T_GOAWAY,
-	T_WINDOW_UPDATE,
-	T_CONTINUATION,
-};
-
-#define END_STREAM 0x1
-#define ACK 0x1
-#define END_HEADERS 0x4
-#define PADDED 0x8
-#define PRIO 0x20
-
 #define MS 1000000ull
 #define SEC 1000000000ull
 
@@ -62,9 +43,10 @@ static void put_be32(struct buf *b, uint32_t v)
 static void frame(struct buf *b, uint8_t type, uint8_t flags, uint32_t sid, const void *p,
 		  size_t n)
 {
-	uint8_t h[9] = { n >> 16, n >> 8, n, type, flags, sid >> 24, sid >> 16, sid >> 8, sid };
+	uint8_t h[H2_HDR_LEN];
 
-	put(b, h, 9);
+	h2_frame_header(h, n, type, flags, sid);
+	put(b, h, sizeof(h));
 	put(b, p, n);
 }
 
@@ -96,14 +78,14 @@ static void headers(struct buf *b, struct hpack_encoder *e, uint32_t sid, uint8_
 	uint8_t blk[4096];
 	size_t n = block(e, blk, sizeof(blk), f);
 
-	frame(b, T_HEADERS, flags | END_HEADERS, sid, blk, n);
+	frame(b, H2_HEADERS, flags | H2_END_HEADERS, sid, blk, n);
 }
 
 static void settings(struct buf *b, uint16_t id, uint32_t v)
 {
 	uint8_t s[6] = { id >> 8, id, v >> 24, v >> 16, v >> 8, v };
 
-	frame(b, T_SETTINGS, 0, 0, s, sizeof(s));
+	frame(b, H2_SETTINGS, 0, 0, s, sizeof(s));
 }
 
 /* a gRPC length-prefixed message */
@@ -118,7 +100,7 @@ static void grpc_msg(struct buf *b, bool compressed, const void *p, size_t n)
 
 static void data_buf(struct buf *b, uint32_t sid, uint8_t flags, struct buf *payload)
 {
-	frame(b, T_DATA, flags, sid, payload->p, payload->n);
+	frame(b, H2_DATA, flags, sid, payload->p, payload->n);
 	payload->n = 0;
 }
 
@@ -397,11 +379,11 @@ static void build_full(struct script *sc)
 
 	put(b, H2_PREFACE, H2_PREFACE_LEN);
 	settings(b, 1, 4096);
-	frame(b, T_WINDOW_UPDATE, 0, 0, "\x00\x00\xff\xff", 4);
-	headers(b, &sc->ce, 1, END_STREAM,
+	frame(b, H2_WINDOW_UPDATE, 0, 0, "\x00\x00\xff\xff", 4);
+	headers(b, &sc->ce, 1, H2_END_STREAM,
 		(const char *[]){ ":method", "GET", ":scheme", "https", ":path", "/a",
 				  ":authority", "example.com", "user-agent", "t/1", NULL });
-	/* padded, with priority, no END_STREAM */
+	/* padded, with priority, no H2_END_STREAM */
 	n = block(&sc->ce, blk, sizeof(blk),
 		  (const char *[]){ ":method", "POST", ":scheme", "https", ":path", "/upload",
 				    ":authority", "example.com", "content-type", "text/plain",
@@ -410,52 +392,52 @@ static void build_full(struct script *sc)
 	memcpy(p + 1, "\x80\x00\x00\x01\x10", 5);
 	memcpy(p + 6, blk, n);
 	memset(p + 6 + n, 0, 3);
-	frame(b, T_HEADERS, END_HEADERS | PADDED | PRIO, 3, p, n + 9);
+	frame(b, H2_HEADERS, H2_END_HEADERS | H2_PADDED | H2_PRIO, 3, p, n + 9);
 	sc_buf(sc, true, 1000, b);
 
 	settings(b, 5, 16384);
-	frame(b, T_SETTINGS, ACK, 0, NULL, 0);
-	frame(b, T_PING, 0, 0, "12345678", 8);
+	frame(b, H2_SETTINGS, H2_ACK, 0, NULL, 0);
+	frame(b, H2_PING, 0, 0, "12345678", 8);
 	sc_buf(sc, false, 2000, b);
 
-	frame(b, T_SETTINGS, ACK, 0, NULL, 0);
-	frame(b, T_PING, ACK, 0, "12345678", 8);
+	frame(b, H2_SETTINGS, H2_ACK, 0, NULL, 0);
+	frame(b, H2_PING, H2_ACK, 0, "12345678", 8);
 	memcpy(p, "\x02hello \0\0", 9);
-	frame(b, T_DATA, PADDED, 3, p, 9);
-	frame(b, T_PRIORITY, 0, 5, "\x00\x00\x00\x00\x20", 5);
+	frame(b, H2_DATA, H2_PADDED, 3, p, 9);
+	frame(b, H2_PRIORITY, 0, 5, "\x00\x00\x00\x00\x20", 5);
 	/* a block over HEADERS and two CONTINUATIONs */
 	n = block(&sc->ce, blk, sizeof(blk),
 		  (const char *[]){ ":method", "GET", ":scheme", "https", ":path", "/c",
 				    ":authority", "example.com", "accept", "text/html", NULL });
-	frame(b, T_HEADERS, END_STREAM, 5, blk, 3);
-	frame(b, T_CONTINUATION, 0, 5, blk + 3, 2);
-	frame(b, T_CONTINUATION, END_HEADERS, 5, blk + 5, n - 5);
+	frame(b, H2_HEADERS, H2_END_STREAM, 5, blk, 3);
+	frame(b, H2_CONTINUATION, 0, 5, blk + 3, 2);
+	frame(b, H2_CONTINUATION, H2_END_HEADERS, 5, blk + 5, n - 5);
 	frame(b, 0xfa, 0x5, 0, "ignored", 7);
-	frame(b, T_DATA, END_STREAM, 3, "world", 5);
+	frame(b, H2_DATA, H2_END_STREAM, 3, "world", 5);
 	sc_buf(sc, true, 3000, b);
 
 	/* responses out of order, and a push */
 	headers(b, &sc->se, 5, 0,
 		(const char *[]){ ":status", "200", "content-type", "text/html", NULL });
 	headers(b, &sc->se, 3, 0, (const char *[]){ ":status", "201", NULL });
-	frame(b, T_DATA, END_STREAM, 3, "ok", 2);
+	frame(b, H2_DATA, H2_END_STREAM, 3, "ok", 2);
 	n = block(&sc->se, blk, sizeof(blk),
 		  (const char *[]){ ":method", "GET", ":scheme", "https", ":path", "/style.css",
 				    ":authority", "example.com", NULL });
 	memcpy(p, "\x00\x00\x00\x02", 4);
 	memcpy(p + 4, blk, n);
-	frame(b, T_PUSH_PROMISE, END_HEADERS, 1, p, n + 4);
+	frame(b, H2_PUSH_PROMISE, H2_END_HEADERS, 1, p, n + 4);
 	headers(b, &sc->se, 1, 0, (const char *[]){ ":status", "200", NULL });
 	memcpy(p, "\x01<html>\0", 8);
-	frame(b, T_DATA, PADDED, 5, p, 8);
-	frame(b, T_DATA, END_STREAM, 1, "A body", 6);
+	frame(b, H2_DATA, H2_PADDED, 5, p, 8);
+	frame(b, H2_DATA, H2_END_STREAM, 1, "A body", 6);
 	sc_buf(sc, false, 4000, b);
 
 	headers(b, &sc->se, 2, 0,
 		(const char *[]){ ":status", "200", "content-type", "text/css", NULL });
-	frame(b, T_DATA, END_STREAM, 2, "body{}", 6);
-	frame(b, T_DATA, END_STREAM, 5, "</html>", 7);
-	frame(b, T_WINDOW_UPDATE, 0, 3, "\x00\x00\x00\x64", 4);
+	frame(b, H2_DATA, H2_END_STREAM, 2, "body{}", 6);
+	frame(b, H2_DATA, H2_END_STREAM, 5, "</html>", 7);
+	frame(b, H2_WINDOW_UPDATE, 0, 3, "\x00\x00\x00\x64", 4);
 	sc_buf(sc, false, 5000, b);
 }
 
@@ -544,14 +526,14 @@ static void build_grpc_unary(struct script *sc, bool client_out, bool preface)
 	settings(b, 4, 65535);
 	headers(b, &sc->ce, 1, 0, grpc_req);
 	grpc_msg(g, false, "ord-77", 6);
-	data_buf(b, 1, END_STREAM, g);
+	data_buf(b, 1, H2_END_STREAM, g);
 	sc_buf(sc, client_out, 10 * MS, b);
 
 	settings(b, 4, 65535);
 	headers(b, &sc->se, 1, 0, grpc_resp);
 	grpc_msg(g, false, "total=1999", 10);
 	data_buf(b, 1, 0, g);
-	headers(b, &sc->se, 1, END_STREAM, grpc_ok);
+	headers(b, &sc->se, 1, H2_END_STREAM, grpc_ok);
 	sc_buf(sc, !client_out, 15 * MS, b);
 }
 
@@ -612,17 +594,17 @@ static void build_grpc_streaming(struct script *sc)
 
 	headers(b, &sc->ce, 1, 0, grpc_req);
 	grpc_msg(g, false, "watch", 5);
-	data_buf(b, 1, END_STREAM, g);
+	data_buf(b, 1, H2_END_STREAM, g);
 	sc_buf(sc, true, 100, b);
 	headers(b, &sc->se, 1, 0, grpc_resp);
 	/* two messages in one DATA frame, the third split over two */
 	grpc_msg(g, false, "tick-1", 6);
 	grpc_msg(g, false, "tick-2", 6);
 	grpc_msg(g, false, "tick-3", 6);
-	frame(b, T_DATA, 0, 1, g->p, 22);
-	frame(b, T_DATA, 0, 1, g->p + 22, g->n - 22);
+	frame(b, H2_DATA, 0, 1, g->p, 22);
+	frame(b, H2_DATA, 0, 1, g->p + 22, g->n - 22);
 	g->n = 0;
-	headers(b, &sc->se, 1, END_STREAM,
+	headers(b, &sc->se, 1, H2_END_STREAM,
 		(const char *[]){ "grpc-status", "0", "grpc-message", "", NULL });
 	sc_buf(sc, false, 200, b);
 }
@@ -653,15 +635,15 @@ static void build_grpc_trailers_only(struct script *sc)
 
 	headers(b, &sc->ce, 1, 0, grpc_req);
 	grpc_msg(g, false, "ord-404", 7);
-	data_buf(b, 1, END_STREAM, g);
-	headers(b, &sc->ce, 3, END_STREAM, grpc_req);
+	data_buf(b, 1, H2_END_STREAM, g);
+	headers(b, &sc->ce, 3, H2_END_STREAM, grpc_req);
 	sc_buf(sc, true, 100, b);
-	headers(b, &sc->se, 1, END_STREAM,
+	headers(b, &sc->se, 1, H2_END_STREAM,
 		(const char *[]){ ":status", "200", "content-type", "application/grpc",
 				  "grpc-status", "5", "grpc-message",
 				  "order%20ord-404%20not%20found", NULL });
 	/* without content-type: gRPC as its request */
-	headers(b, &sc->se, 3, END_STREAM,
+	headers(b, &sc->se, 3, H2_END_STREAM,
 		(const char *[]){ ":status", "200", "grpc-status", "14", NULL });
 	sc_buf(sc, false, 300, b);
 }
@@ -707,12 +689,12 @@ static void build_grpc_gzip(struct script *sc)
 				  "content-type", "application/grpc", "grpc-encoding", "gzip",
 				  NULL });
 	grpc_msg(g, true, out, z.total_out);
-	data_buf(b, 1, END_STREAM, g);
+	data_buf(b, 1, H2_END_STREAM, g);
 	sc_buf(sc, true, 100, b);
 	headers(b, &sc->se, 1, 0, grpc_resp);
 	grpc_msg(g, false, "", 0);
 	data_buf(b, 1, 0, g);
-	headers(b, &sc->se, 1, END_STREAM, grpc_ok);
+	headers(b, &sc->se, 1, H2_END_STREAM, grpc_ok);
 	sc_buf(sc, false, 300, b);
 }
 
@@ -745,20 +727,20 @@ static void build_rst_goaway(struct script *sc)
 
 	headers(b, &sc->ce, 1, 0, grpc_req);
 	grpc_msg(g, false, "list", 4);
-	data_buf(b, 1, END_STREAM, g);
-	headers(b, &sc->ce, 3, END_STREAM,
+	data_buf(b, 1, H2_END_STREAM, g);
+	headers(b, &sc->ce, 3, H2_END_STREAM,
 		(const char *[]){ ":method", "GET", ":scheme", "https", ":path", "/x", NULL });
 	sc_buf(sc, true, 1 * MS, b);
 	headers(b, &sc->se, 1, 0, grpc_resp);
 	grpc_msg(g, false, "item-1", 6);
 	grpc_msg(g, false, "item-2", 6);
-	frame(b, T_DATA, 0, 1, g->p, g->n - 2);
+	frame(b, H2_DATA, 0, 1, g->p, g->n - 2);
 	g->n = 0;
 	sc_buf(sc, false, 2 * MS, b);
-	frame(b, T_RST_STREAM, 0, 1, "\x00\x00\x00\x08", 4);
+	frame(b, H2_RST_STREAM, 0, 1, "\x00\x00\x00\x08", 4);
 	sc_buf(sc, true, 3 * MS, b);
-	frame(b, T_GOAWAY, 0, 0, "\x00\x00\x00\x03\x00\x00\x00\x00" "bye", 11);
-	frame(b, T_RST_STREAM, 0, 7, "\x00\x00\x00\x02", 4);
+	frame(b, H2_GOAWAY, 0, 0, "\x00\x00\x00\x03\x00\x00\x00\x00" "bye", 11);
+	frame(b, H2_RST_STREAM, 0, 7, "\x00\x00\x00\x02", 4);
 	sc_buf(sc, false, 4 * MS, b);
 }
 
@@ -808,7 +790,7 @@ static void test_close_incomplete(void)
 	sc_init(&sc);
 	headers(&sc.b, &sc.ce, 1, 0, grpc_req);
 	grpc_msg(&sc.g, false, "upload-part", 11);
-	frame(&sc.b, T_DATA, 0, 1, sc.g.p, 10);
+	frame(&sc.b, H2_DATA, 0, 1, sc.g.p, 10);
 	sc_buf(&sc, true, 100, &sc.b);
 	run_start(&r, H2_SIDE_UNKNOWN, false);
 	run_script(&r, &sc, 0, 0, true);
@@ -833,14 +815,14 @@ static void test_settings_table_size(void)
 		put(&sc.b, H2_PREFACE, H2_PREFACE_LEN);
 		if (!who)
 			settings(&sc.b, 1, 8192);
-		headers(&sc.b, &sc.ce, 1, END_STREAM,
+		headers(&sc.b, &sc.ce, 1, H2_END_STREAM,
 			(const char *[]){ ":method", "GET", ":scheme", "https", ":path", "/",
 					  NULL });
 		sc_buf(&sc, true, 100, &sc.b);
 		if (who)
 			settings(&sc.b, 1, 8192);
 		hpack_encoder_set_max(&sc.se, 8192);
-		headers(&sc.b, &sc.se, 1, END_STREAM,
+		headers(&sc.b, &sc.se, 1, H2_END_STREAM,
 			(const char *[]){ ":status", "204", "x-big", "1", NULL });
 		sc_buf(&sc, false, 200, &sc.b);
 		run_start(&r, H2_SIDE_UNKNOWN, false);
@@ -871,19 +853,19 @@ static void build_joined_late(struct script *sc)
 
 	/* mid-frame first: dropped until a call starts with frames */
 	put(b, late_garbage, strlen(late_garbage));
-	frame(b, T_DATA, 0, 99, "xx", 2);
+	frame(b, H2_DATA, 0, 99, "xx", 2);
 	sc_buf(sc, true, 100, b);
-	headers(b, &sc->ce, 101, END_STREAM, earlier);
+	headers(b, &sc->ce, 101, H2_END_STREAM, earlier);
 	sc_buf(sc, true, 200, b);
-	headers(b, &sc->se, 101, END_STREAM,
+	headers(b, &sc->se, 101, H2_END_STREAM,
 		(const char *[]){ ":status", "200", "server", "s", NULL });
 	sc_buf(sc, false, 300, b);
-	headers(b, &sc->ce, 103, END_STREAM,
+	headers(b, &sc->ce, 103, H2_END_STREAM,
 		(const char *[]){ ":method", "GET", ":path", "/b", ":authority", "api.example",
 				  NULL });
-	headers(b, &sc->ce, 105, END_STREAM,
+	headers(b, &sc->ce, 105, H2_END_STREAM,
 		(const char *[]){ ":method", "GET", ":path", "/b", NULL });
-	frame(b, T_DATA, 0, 99, "late", 4);
+	frame(b, H2_DATA, 0, 99, "late", 4);
 	sc_buf(sc, true, 400, b);
 }
 
@@ -932,17 +914,17 @@ static void build_gap_in_data(struct script *sc)
 	memset(big, 'x', sizeof(big));
 	headers(b, &sc->ce, 1, 0,
 		(const char *[]){ ":method", "PUT", ":path", "/f", ":scheme", "https", NULL });
-	frame(b, T_DATA, 0, 1, big, sizeof(big));
+	frame(b, H2_DATA, 0, 1, big, sizeof(big));
 	sc_call(sc, true, 100, b->p, b->n - 70);
 	sc_gap(sc, true, 110, 40);
 	sc_call(sc, true, 120, b->p + b->n - 30, 30);
 	b->n = 0;
-	frame(b, T_DATA, END_STREAM, 1, "end", 3);
+	frame(b, H2_DATA, H2_END_STREAM, 1, "end", 3);
 	/* a gRPC message cut by a gap */
 	headers(b, &sc->ce, 3, 0, grpc_req);
 	grpc_msg(g, false, big, sizeof(big));
 	grpc_msg(g, false, "after", 5);
-	data_buf(b, 3, END_STREAM, g);
+	data_buf(b, 3, H2_END_STREAM, g);
 	sc_call(sc, true, 130, b->p, b->n - 80);
 	sc_gap(sc, true, 140, 50);
 	sc_call(sc, true, 150, b->p + b->n - 30, 30);
@@ -979,11 +961,11 @@ static void build_gap_in_block(struct script *sc)
 					      "x-token", "abc", NULL };
 	struct buf *b = &sc->b;
 
-	headers(b, &sc->ce, 1, END_STREAM, fields);
+	headers(b, &sc->ce, 1, H2_END_STREAM, fields);
 	sc_call(sc, true, 100, b->p, 11);
 	sc_gap(sc, true, 110, b->n - 11);
 	b->n = 0;
-	headers(b, &sc->ce, 3, END_STREAM, fields);
+	headers(b, &sc->ce, 3, H2_END_STREAM, fields);
 	sc_buf(sc, true, 120, b);
 }
 
@@ -1016,15 +998,15 @@ static void build_gap_on_header(struct script *sc)
 	struct buf *b = &sc->b;
 
 	headers(b, &sc->ce, 1, 0, (const char *[]){ ":method", "POST", ":path", "/u", NULL });
-	frame(b, T_DATA, 0, 1, "part", 4);
+	frame(b, H2_DATA, 0, 1, "part", 4);
 	sc_buf(sc, true, 100, b);
 	sc_gap(sc, true, 110, 20);
 	/* the next call starts inside the frame the gap began: dropped */
 	put(b, "zzzzzz", 6);
-	frame(b, T_DATA, 0, 1, "lost", 4);
+	frame(b, H2_DATA, 0, 1, "lost", 4);
 	sc_buf(sc, true, 120, b);
-	frame(b, T_DATA, END_STREAM, 1, "!", 1);
-	headers(b, &sc->ce, 3, END_STREAM,
+	frame(b, H2_DATA, H2_END_STREAM, 1, "!", 1);
+	headers(b, &sc->ce, 3, H2_END_STREAM,
 		(const char *[]){ ":method", "GET", ":path", "/u", "x-new", "1", NULL });
 	sc_buf(sc, true, 130, b);
 }
@@ -1059,7 +1041,7 @@ static void build_partial(struct script *sc)
 
 	headers(b, &sc->ce, 1, 0, grpc_req);
 	grpc_msg(g, false, "sub", 3);
-	data_buf(b, 1, END_STREAM, g);
+	data_buf(b, 1, H2_END_STREAM, g);
 	sc_buf(sc, true, 1 * SEC, b);
 	headers(b, &sc->se, 1, 0, grpc_resp);
 	sc_buf(sc, false, 1 * SEC, b);
@@ -1075,7 +1057,7 @@ static void build_partial(struct script *sc)
 	grpc_msg(g, false, "ev-3", 4);
 	data_buf(b, 1, 0, g);
 	sc_buf(sc, false, 4700 * MS, b); /* emitted by the feed */
-	headers(b, &sc->se, 1, END_STREAM, grpc_ok);
+	headers(b, &sc->se, 1, H2_END_STREAM, grpc_ok);
 	sc_buf(sc, false, 4800 * MS, b);
 }
 
@@ -1135,7 +1117,7 @@ static void test_stream_cap(void)
 	sc_free(&sc);
 }
 
-/* 1xx responses are not records; a header block after END_STREAM is an error. */
+/* 1xx responses are not records; a header block after H2_END_STREAM is an error. */
 static void test_informational(void)
 {
 	struct script sc;
@@ -1151,15 +1133,15 @@ static void test_informational(void)
 	sc_buf(&sc, true, 100, b);
 	headers(b, &sc.se, 1, 0, (const char *[]){ ":status", "100", NULL });
 	sc_buf(&sc, false, 200, b);
-	frame(b, T_DATA, END_STREAM, 1, "x", 1);
+	frame(b, H2_DATA, H2_END_STREAM, 1, "x", 1);
 	sc_buf(&sc, true, 300, b);
 	headers(b, &sc.se, 1, 0, (const char *[]){ ":status", "200", NULL });
-	frame(b, T_DATA, 0, 1, "ok", 2);
-	headers(b, &sc.se, 1, END_STREAM, (const char *[]){ "x-t", "1", NULL });
-	headers(b, &sc.se, 5, END_STREAM, (const char *[]){ ":status", "403", NULL });
+	frame(b, H2_DATA, 0, 1, "ok", 2);
+	headers(b, &sc.se, 1, H2_END_STREAM, (const char *[]){ "x-t", "1", NULL });
+	headers(b, &sc.se, 5, H2_END_STREAM, (const char *[]){ ":status", "403", NULL });
 	headers(b, &sc.se, 5, 0, (const char *[]){ ":status", "500", NULL });
 	sc_buf(&sc, false, 400, b);
-	frame(b, T_DATA, END_STREAM, 5, "late", 4);
+	frame(b, H2_DATA, H2_END_STREAM, 5, "late", 4);
 	sc_buf(&sc, true, 500, b);
 	run_start(&r, H2_SIDE_UNKNOWN, false);
 	run_script(&r, &sc, 0, 0, false);
@@ -1195,9 +1177,9 @@ static void big_block(struct script *sc, uint32_t sid, size_t vlen)
 	n += hpack_encode_field(&sc->ce, "x-big", v, HPACK_WITHOUT, blk + n, cap - n);
 	do {
 		size_t k = n - off > 16384 ? 16384 : n - off;
-		uint8_t flags = (off + k == n ? END_HEADERS : 0) | (off ? 0 : END_STREAM);
+		uint8_t flags = (off + k == n ? H2_END_HEADERS : 0) | (off ? 0 : H2_END_STREAM);
 
-		frame(&sc->b, off ? T_CONTINUATION : T_HEADERS, flags, sid, blk + off, k);
+		frame(&sc->b, off ? H2_CONTINUATION : H2_HEADERS, flags, sid, blk + off, k);
 		off += k;
 	} while (off < n);
 	free(blk);
@@ -1213,11 +1195,11 @@ static void test_big_blocks(void)
 	struct run r;
 
 	sc_init(&sc);
-	headers(&sc.b, &sc.ce, 1, END_STREAM,
+	headers(&sc.b, &sc.ce, 1, H2_END_STREAM,
 		(const char *[]){ ":method", "GET", ":path", "/p", NULL });
 	big_block(&sc, 3, 40000);
 	big_block(&sc, 5, 600000);
-	headers(&sc.b, &sc.ce, 7, END_STREAM,
+	headers(&sc.b, &sc.ce, 7, H2_END_STREAM,
 		(const char *[]){ ":method", "GET", ":path", "/p", NULL });
 	run_start(&r, H2_SIDE_OUT_IS_CLIENT, false);
 	h2_feed(r.c, true, sc.b.p, sc.b.n, 100);
@@ -1250,7 +1232,7 @@ static void test_stream_table(void)
 	for (int i = 0; i < N; i++) {
 		x = x * 1103515245 + 12345;
 		ids[i] = (x >> 1 | 1) & 0x7fffffff;
-		headers(&sc.b, &sc.ce, ids[i], END_STREAM,
+		headers(&sc.b, &sc.ce, ids[i], H2_END_STREAM,
 			(const char *[]){ ":method", "GET", ":path", "/t", NULL });
 	}
 	h2_feed(r.c, true, sc.b.p, sc.b.n, 100);
@@ -1263,7 +1245,7 @@ static void test_stream_table(void)
 		ids[j] = t;
 	}
 	for (int i = 0; i < N; i++)
-		headers(&sc.b, &sc.se, ids[i], END_STREAM, (const char *[]){ ":status", "204", NULL });
+		headers(&sc.b, &sc.se, ids[i], H2_END_STREAM, (const char *[]){ ":status", "204", NULL });
 	h2_feed(r.c, false, sc.b.p, sc.b.n, 200);
 	CHECK_EQ_U64(r.seen.n, 2 * N);
 	for (int i = N; i < r.seen.n; i++) {
@@ -1289,32 +1271,32 @@ static void test_gap_edges(void)
 	sc_init(&sc);
 	put(b, H2_PREFACE, H2_PREFACE_LEN);
 	headers(b, &sc.ce, 1, 0, (const char *[]){ ":method", "PUT", ":path", "/a", NULL });
-	frame(b, T_DATA, PADDED | END_STREAM, 1, "\x02" "abc\0\0", 6);
+	frame(b, H2_DATA, H2_PADDED | H2_END_STREAM, 1, "\x02" "abc\0\0", 6);
 	sc_call(&sc, true, 100, b->p, b->n - 6); /* the pad length is lost */
 	sc_gap(&sc, true, 100, 1);
 	sc_call(&sc, true, 100, b->p + b->n - 5, 5);
 	b->n = 0;
-	frame(b, T_SETTINGS, 0, 0, "\x00\x01\x00\x00\x20\x00" "\x00\x04\x00\x01\x00\x00", 12);
+	frame(b, H2_SETTINGS, 0, 0, "\x00\x01\x00\x00\x20\x00" "\x00\x04\x00\x01\x00\x00", 12);
 	sc_call(&sc, true, 110, b->p, 12);
 	sc_gap(&sc, true, 110, 4);
 	sc_call(&sc, true, 110, b->p + 16, 5);
 	b->n = 0;
-	frame(b, T_GOAWAY, 0, 0, "\x00\x00\x00\x01\x00\x00\x00\x00" "0123456789", 18);
+	frame(b, H2_GOAWAY, 0, 0, "\x00\x00\x00\x01\x00\x00\x00\x00" "0123456789", 18);
 	sc_call(&sc, true, 120, b->p, 19);
 	sc_gap(&sc, true, 120, 5);
 	sc_call(&sc, true, 120, b->p + 24, 3);
 	b->n = 0;
 	/* a short HEADERS with PRIORITY: lost, framing kept */
-	frame(b, T_HEADERS, END_HEADERS | PRIO | END_STREAM, 9, "\x00\x00\x00", 3);
+	frame(b, H2_HEADERS, H2_END_HEADERS | H2_PRIO | H2_END_STREAM, 9, "\x00\x00\x00", 3);
 	headers(b, &sc.ce, 11, 0, grpc_req);
 	grpc_msg(g, false, "0123456789", 10);
-	frame(b, T_DATA, 0, 11, g->p, 8);
-	frame(b, T_HEADERS, 0, 13, "\x82", 1);
+	frame(b, H2_DATA, 0, 11, g->p, 8);
+	frame(b, H2_HEADERS, 0, 13, "\x82", 1);
 	sc_buf(&sc, true, 130, b);
 	sc_gap(&sc, true, 140, 30); /* on a frame header: framing lost */
 	sc_gap(&sc, true, 140, 30);
-	frame(b, T_CONTINUATION, END_HEADERS, 13, "\x84", 1);
-	frame(b, T_DATA, END_STREAM, 11, g->p + 8, g->n - 8);
+	frame(b, H2_CONTINUATION, H2_END_HEADERS, 13, "\x84", 1);
+	frame(b, H2_DATA, H2_END_STREAM, 11, g->p + 8, g->n - 8);
 	sc_buf(&sc, true, 150, b);
 
 	run_start(&r, H2_SIDE_UNKNOWN, false);
@@ -1348,7 +1330,7 @@ static void test_bad_preface(void)
 	run_start(&r, H2_SIDE_UNKNOWN, false);
 	h2_feed(r.c, true, (const uint8_t *)H2_PREFACE, 10, 100);
 	h2_feed(r.c, true, (const uint8_t *)"GET / HTTP/1.1\r\n", 16, 100);
-	headers(&sc.b, &sc.ce, 1, END_STREAM,
+	headers(&sc.b, &sc.ce, 1, H2_END_STREAM,
 		(const char *[]){ ":method", "GET", ":path", "/", NULL });
 	h2_feed(r.c, true, sc.b.p, sc.b.n, 200);
 	CHECK_EQ_U64(r.cnt.decode_errors, 1);
@@ -1371,15 +1353,15 @@ static void test_malformed(void)
 	run_start(&r, H2_SIDE_OUT_IS_CLIENT, false);
 	put(b, H2_PREFACE, H2_PREFACE_LEN);
 	/* padding longer than the payload: the block is lost, framing kept */
-	frame(b, T_HEADERS, END_HEADERS | END_STREAM | PADDED, 1, "\x09\x82\x84", 3);
+	frame(b, H2_HEADERS, H2_END_HEADERS | H2_END_STREAM | H2_PADDED, 1, "\x09\x82\x84", 3);
 	/* HEADERS interrupted by DATA */
-	frame(b, T_HEADERS, 0, 3, "\x82", 1);
-	frame(b, T_DATA, 0, 3, "x", 1);
-	headers(b, &sc.ce, 5, END_STREAM,
+	frame(b, H2_HEADERS, 0, 3, "\x82", 1);
+	frame(b, H2_DATA, 0, 3, "x", 1);
+	headers(b, &sc.ce, 5, H2_END_STREAM,
 		(const char *[]){ ":method", "GET", ":path", "/ok", NULL });
 	/* PING of the wrong length: framing lost */
-	frame(b, T_PING, 0, 0, "1234", 4);
-	headers(b, &sc.ce, 7, END_STREAM, (const char *[]){ ":method", "GET", NULL });
+	frame(b, H2_PING, 0, 0, "1234", 4);
+	headers(b, &sc.ce, 7, H2_END_STREAM, (const char *[]){ ":method", "GET", NULL });
 	h2_feed(r.c, true, b->p, b->n, 100);
 	CHECK_EQ_U64(r.cnt.decode_errors, 3);
 	CHECK_EQ_U64(r.seen.n, 2);
@@ -1417,7 +1399,7 @@ static void test_plausible(void)
 	CHECK(!h2_frames_plausible((const uint8_t *)"HTTP/1.1 200 OK\r\n", 17));
 	CHECK(plausible("000006 04 00 00000000 000100001000"));
 	CHECK(plausible("000000 04 01 00000000"));
-	CHECK(!plausible("000006 04 01 00000000 000100001000")); /* ACK with a payload */
+	CHECK(!plausible("000006 04 01 00000000 000100001000")); /* H2_ACK with a payload */
 	CHECK(!plausible("000007 04 00 00000000 00010000100000"));
 	CHECK(!plausible("000006 04 00 00000001 000100001000")); /* SETTINGS on a stream */
 	CHECK(!plausible("000002 00 00 00000000 6869")); /* DATA on stream 0 */
