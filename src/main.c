@@ -1,11 +1,55 @@
 /* main.c - tlstop: live decrypted TLS traffic of the processes on a node. */
 #include <locale.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "filter.h"
 #include "options.h"
 #include "output.h"
 #include "run.h"
+#include "session.h"
+#include "ui.h"
+
+/* A filter that does not compile is a usage error, shown with a caret. */
+static int check_filter(const struct options *o)
+{
+	struct filter *f = NULL;
+	struct filter_error err;
+
+	if (!o->filter || !filter_compile(&f, o->filter, &err)) {
+		filter_free(f);
+		return 0;
+	}
+	report(o->json, "error", "filter: %s at offset %zu", err.msg, err.offset);
+	if (!o->json)
+		fprintf(stderr, "  %s\n  %*s^\n", o->filter, (int)err.offset, "");
+	return -1;
+}
+
+static int run_ui(struct options *o)
+{
+	struct session *s = NULL;
+	char *cause = NULL;
+	int status;
+
+	if (o->read_path && !o->speed)
+		o->speed = 1; /* a recording plays at its own pace on screen */
+	status = session_open(&s, o, NULL, &cause);
+	if (status == RUN_NOTHING)
+		run_report_nothing(o, s, cause ? cause : "nothing to trace for --pid:");
+	else if (status != RUN_OK)
+		report(false, "error", "%s", cause ? cause : "cannot start");
+	if (status != RUN_OK) {
+		free(cause);
+		return s ? session_close(s) : status;
+	}
+	status = ui_run(o, s, &cause);
+	if (cause) /* after the terminal is restored, so it stays readable */
+		report(false, "error", "%s", cause);
+	free(cause);
+	return session_close(s) ?: status;
+}
 
 int main(int argc, char **argv)
 {
@@ -26,15 +70,15 @@ int main(int argc, char **argv)
 	case OPTIONS_RUN:
 		break;
 	}
-	if (!o.batch && !o.list_targets) {
-		/* the interactive view is not written yet: say so once */
-		report(false, "note",
-		       isatty(STDOUT_FILENO) ?
-			       "the interactive view is not available yet; printing one line per message (--batch)" :
-			       "stdout is not a terminal; printing one line per message (--batch)");
+	if (check_filter(&o)) {
+		options_free(&o);
+		return RUN_USAGE;
+	}
+	if (!o.batch && !o.list_targets && !o.tui && !isatty(STDOUT_FILENO)) {
+		report(false, "note", "stdout is not a terminal; printing one line per message (--batch)");
 		o.batch = true;
 	}
-	status = o.read_path ? run_replay(&o) : run_live(&o);
+	status = o.batch || o.list_targets ? run_batch(&o) : run_ui(&o);
 	options_free(&o);
 	return status;
 }

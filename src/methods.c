@@ -141,8 +141,7 @@ static size_t key_append(char *key, size_t len, const char *s, size_t n)
 	return len + n;
 }
 
-/* The key of m into key[METHODS_KEY_MAX + 1]; returns its length. */
-static size_t make_key(const struct message *m, char *key)
+size_t methods_key(const struct message *m, char key[METHODS_KEY_MAX + 1])
 {
 	size_t len = 0;
 
@@ -207,7 +206,7 @@ static struct method *method_new(struct methods *ms, const char *key, size_t len
 static struct method *method_get(struct methods *ms, const struct message *m)
 {
 	char key[METHODS_KEY_MAX + 1];
-	size_t len = make_key(m, key);
+	size_t len = methods_key(m, key);
 	uint64_t hash = htab_hash_bytes(key, len, ms->seed);
 	struct method *me = method_find(ms, key, hash);
 

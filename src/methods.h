@@ -75,6 +75,11 @@ void methods_sort(struct methods_snap *snap, enum methods_sort by);
 /* Methods tracked now, "(other)" included. */
 size_t methods_count(const struct methods *ms);
 
+/* The row m counts under, into key (NUL-terminated); returns its length:
+ * gRPC "/pkg.Service/Method", others "METHOD /path" without the query,
+ * "(unknown)" when the path is not known. */
+size_t methods_key(const struct message *m, char key[METHODS_KEY_MAX + 1]);
+
 /* The error rule of the Methods and Connections screens: HTTP status >= 500,
  * grpc-status other than OK, a reset other than NO_ERROR. */
 bool methods_is_error(const struct message *m);

@@ -24,6 +24,9 @@ enum {
 	OPT_BUDGET,
 	OPT_CONN_BUDGET,
 	OPT_BODY_MAX,
+	OPT_TUI,
+	OPT_MOUSE,
+	OPT_SPEED,
 };
 
 struct option_entry {
@@ -35,6 +38,9 @@ struct option_entry {
 
 static const struct option_entry entries[] = {
 	{ "batch", 'b', NULL, "print one line per decoded message instead of the interactive view" },
+	{ "tui", OPT_TUI, NULL, "use the interactive view even when stdout is not a terminal" },
+	{ "filter", 'f', "EXPR",
+	  "show only messages matching EXPR (also a trailing argument; see FILTERS in tlstop(8))" },
 	{ "json", OPT_JSON, NULL, "print JSON Lines (doc/json.md); implies --batch" },
 	{ "raw", OPT_RAW, NULL,
 	  "print one record per TLS call (the captured plaintext) instead of decoded messages" },
@@ -60,6 +66,11 @@ static const struct option_entry entries[] = {
 	  "memory for retained messages, all connections (default 256M; suffixes K, M, G)" },
 	{ "conn-budget", OPT_CONN_BUDGET, "BYTES",
 	  "memory for retained messages per connection (default 4M)" },
+	{ "no-color", 'C', NULL, "monochrome screen (also NO_COLOR, TERM=dumb)" },
+	{ "no-unicode", 'U', NULL, "ASCII tree lines and arrows (automatic without a UTF-8 locale)" },
+	{ "mouse", OPT_MOUSE, NULL, "wheel scroll, click to select, double-click to drill down" },
+	{ "speed", OPT_SPEED, "X",
+	  "replay at X times the recorded pace (default: 1 in the view, as fast as possible in batch)" },
 	{ "write", 'w', "FILE", "also record the raw capture to FILE (mode 0600)" },
 	{ "read", 'r', "FILE", "replay a recording instead of tracing (no root needed)" },
 	{ "demo", OPT_DEMO, NULL, "start a built-in loopback HTTPS client and server to watch" },
@@ -258,6 +269,26 @@ static int apply(struct options *o, const struct option_entry *e, const char *ar
 	case OPT_DEMO:
 		o->demo = true;
 		break;
+	case OPT_TUI:
+		o->tui = true;
+		break;
+	case 'f':
+		free(o->filter);
+		o->filter = strdup(arg);
+		break;
+	case 'C':
+		o->no_color = true;
+		break;
+	case 'U':
+		o->no_unicode = true;
+		break;
+	case OPT_MOUSE:
+		o->mouse = true;
+		break;
+	case OPT_SPEED:
+		if (parse_seconds(arg, &o->speed) || o->speed == 0)
+			return bad_value(cause, e->name, arg, "a positive factor, such as 1, 10 or 0.5");
+		break;
 	case 'v':
 		o->verbose = true;
 		break;
@@ -269,6 +300,21 @@ static int apply(struct options *o, const struct option_entry *e, const char *ar
 		usage(out);
 		return 1;
 	}
+	return 0;
+}
+
+static int join_args(char **out, char **args, int n)
+{
+	size_t len = 1;
+	char *p;
+
+	for (int i = 0; i < n; i++)
+		len += strlen(args[i]) + 1;
+	p = *out = malloc(len);
+	if (!p)
+		return -1;
+	for (int i = 0; i < n; i++)
+		p += sprintf(p, "%s%s", i ? " " : "", args[i]);
 	return 0;
 }
 
@@ -320,9 +366,18 @@ enum options_result options_parse(struct options *o, int argc, char **argv, FILE
 			return r > 0 ? OPTIONS_EXIT : OPTIONS_ERROR;
 	}
 	if (optind < argc) {
-		if (asprintf(cause,
-			     "unexpected argument '%s' (filter expressions come with a later version); see tlstop --help",
-			     argv[optind]) < 0)
+		/* a trailing FILTER, as csysdig and mitmdump take it; words are
+		 * joined so that an unquoted 'status >= 500' works too */
+		if (o->filter) {
+			if (asprintf(cause, "a filter was given twice (-f and '%s'): give one", argv[optind]) < 0)
+				*cause = NULL;
+			return OPTIONS_ERROR;
+		}
+		if (join_args(&o->filter, argv + optind, argc - optind))
+			return OPTIONS_ERROR;
+	}
+	if (o->tui && (o->batch || o->list_targets)) {
+		if (asprintf(cause, "--tui cannot be combined with --batch, --json, --stats or --list-targets") < 0)
 			*cause = NULL;
 		return OPTIONS_ERROR;
 	}
@@ -345,4 +400,5 @@ void options_free(struct options *o)
 	free(o->comm);
 	free(o->write_path);
 	free(o->read_path);
+	free(o->filter);
 }

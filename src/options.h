@@ -33,6 +33,10 @@ struct options {
 	uint64_t budget; /* store bytes, all connections */
 	uint64_t conn_budget; /* store bytes per connection */
 	enum probe_method probe_method; /* PROBE_AUTO or PROBE_ENTRY_RETURN */
+	char *filter; /* -f or the trailing FILTER; NULL: none */
+	bool tui; /* --tui: the view even when stdout is not a terminal */
+	bool no_color, no_unicode, mouse;
+	double speed; /* replay pace factor; 0: not given */
 };
 
 enum options_result {

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "conns.h"
+#include "filter.h"
 #include "mask.h"
 #include "methods.h"
 #include "pipeline.h"
@@ -25,6 +26,8 @@ struct pipeline {
 	struct store *store;
 	struct methods *methods;
 	struct mask *mask;
+	const struct filter *filter; /* NULL: every message */
+	const struct filter_env *env;
 	uint64_t printed;
 	uint64_t last_ts; /* latest call time seen */
 };
@@ -52,10 +55,13 @@ static void on_message(struct message *m, void *arg)
 	struct store_conn_key key;
 
 	mask_message(p->mask, m);
-	methods_add(p->methods, m, m->end_ns);
-	if (!p->o->stats && !pipeline_done(p)) {
-		output_message(p->out, m);
-		p->printed++;
+	/* matched on what is shown: a filter cannot reveal a masked value */
+	if (!p->filter || filter_match(p->filter, m, p->env)) {
+		methods_add(p->methods, m, m->end_ns);
+		if (p->out && !p->o->stats && !pipeline_done(p)) {
+			output_message(p->out, m);
+			p->printed++;
+		}
 	}
 	store_key(&key, &m->who, m->conn_seq);
 	store_add(p->store, &key, m);
@@ -120,7 +126,7 @@ void pipeline_call(struct pipeline *p, const struct tls_call *call)
 		p->last_ts = call->hdr->ts_ns;
 	if (!p->o->raw) {
 		conns_call(p->conns, call);
-	} else if (!pipeline_done(p)) {
+	} else if (p->out && !pipeline_done(p)) {
 		output_call(p->out, call);
 		p->printed++;
 	}
@@ -158,7 +164,7 @@ void pipeline_tick(struct pipeline *p, uint64_t now)
 	conns_tick(p->conns, now);
 	if (now > REAP_AFTER_NS)
 		store_reap(p->store, now - REAP_AFTER_NS);
-	if (p->o->stats && !pipeline_done(p))
+	if (p->out && p->o->stats && !pipeline_done(p))
 		print_methods(p, now);
 }
 
@@ -173,6 +179,27 @@ void pipeline_counters(const struct pipeline *p, struct stats *s)
 	s->store_mem = st.mem;
 	s->evicted_msgs = st.evicted_msgs;
 	s->evicted_bytes = st.evicted_bytes;
+}
+
+void pipeline_set_filter(struct pipeline *p, const struct filter *f, const struct filter_env *env)
+{
+	p->filter = f;
+	p->env = env;
+}
+
+struct store *pipeline_store(const struct pipeline *p)
+{
+	return p->store;
+}
+
+struct methods *pipeline_methods(const struct pipeline *p)
+{
+	return p->methods;
+}
+
+uint64_t pipeline_messages(const struct pipeline *p)
+{
+	return p->cnt.messages;
 }
 
 bool pipeline_done(const struct pipeline *p)

@@ -14,9 +14,11 @@
 #include "stats.h"
 
 struct pipeline;
+struct filter;
+struct filter_env;
 
 /* NULL when out of memory. out is where messages (or --raw calls, or
- * --stats tables) are printed. */
+ * --stats tables) are printed; NULL prints nothing (the UI). */
 struct pipeline *pipeline_new(const struct options *o, struct output *out);
 /* Ends every connection (their open messages are printed, incomplete)
  * and frees. */
@@ -33,6 +35,15 @@ void pipeline_end(struct pipeline *p);
 uint64_t pipeline_clock(const struct pipeline *p);
 /* The decoder and store counters, for stats records. */
 void pipeline_counters(const struct pipeline *p, struct stats *s);
+/* Messages f does not match are neither printed nor counted per method;
+ * the store keeps them all (the UI filters per screen). f NULL: every
+ * message. p takes neither; both must outlive p or the next call. */
+void pipeline_set_filter(struct pipeline *p, const struct filter *f, const struct filter_env *env);
+/* What the UI reads; valid until pipeline_free(). */
+struct store *pipeline_store(const struct pipeline *p);
+struct methods *pipeline_methods(const struct pipeline *p);
+/* Messages decoded since the start, matching or not. */
+uint64_t pipeline_messages(const struct pipeline *p);
 /* --count was reached. */
 bool pipeline_done(const struct pipeline *p);
 

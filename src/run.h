@@ -1,5 +1,6 @@
-/* run.h - the three ways tlstop runs: live capture, replay of a recording,
- * and the --list-targets report. Each returns the process exit status. */
+/* run.h - batch mode: the session driven until it stops, printing one
+ * record per message (or per call, or --stats tables), or the
+ * --list-targets report. Returns the process exit status. */
 #ifndef TLSTOP_RUN_H
 #define TLSTOP_RUN_H
 
@@ -7,12 +8,14 @@
 
 enum run_status {
 	RUN_OK = 0,
-	RUN_USAGE = 1, /* bad usage or unreadable recording */
+	RUN_USAGE = 1, /* bad usage, a filter syntax error or an unreadable recording */
 	RUN_CANNOT_TRACE = 2, /* privileges, BTF, BPF refused */
 	RUN_NOTHING = 3, /* nothing to trace for --pid/--comm */
 };
 
-int run_live(const struct options *o);
-int run_replay(const struct options *o);
+int run_batch(const struct options *o);
+struct session;
+/* session_open() said RUN_NOTHING: why each --pid cannot be traced. */
+void run_report_nothing(const struct options *o, struct session *s, const char *headline);
 
 #endif

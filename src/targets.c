@@ -458,7 +458,8 @@ void targets_for_each_proc(struct targets *t, targets_proc_fn fn, void *arg)
 			all[n++] = p;
 		}
 	}
-	qsort(all, n, sizeof(*all), cmp_proc);
+	if (n) /* qsort(NULL, 0) is undefined */
+		qsort(all, n, sizeof(*all), cmp_proc);
 	for (size_t i = 0; i < n; i++)
 		fn(all[i], arg);
 out:

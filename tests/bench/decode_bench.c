@@ -20,6 +20,7 @@
 #include "proto/hpack.h"
 #include "proto/http2.h"
 #include "record.h"
+#include "synth.h"
 
 struct trace {
 	struct tlstop_data *hdrs;
@@ -127,127 +128,6 @@ static double baseline_pass(const struct trace *t, uint64_t *sum)
 	return now_s() - t0;
 }
 
-/* Appends a frame header to p; returns its length. */
-static size_t put_frame(uint8_t *p, size_t len, uint8_t type, uint8_t flags, uint32_t stream)
-{
-	h2_frame_header(p, len, type, flags, stream);
-	return H2_HDR_LEN;
-}
-
-/* A typical gRPC call's header block, as a client's encoder sends it. */
-static size_t grpc_headers(struct hpack_encoder *e, uint8_t *p, bool request)
-{
-	static const char *const req[][2] = {
-		{ ":method", "POST" }, { ":scheme", "https" }, { ":path", "/shop.Orders/Get" },
-		{ ":authority", "orders.internal:443" }, { "content-type", "application/grpc" },
-		{ "te", "trailers" }, { "grpc-accept-encoding", "identity,gzip" },
-		{ "user-agent", "grpc-c/29.0.0 (linux; chttp2)" },
-	};
-	static const char *const resp[][2] = {
-		{ ":status", "200" }, { "content-type", "application/grpc" },
-		{ "grpc-encoding", "identity" },
-	};
-	size_t n = 0, count = request ? 8 : 3;
-
-	for (size_t i = 0; i < count; i++)
-		n += hpack_encode_field(e, request ? req[i][0] : resp[i][0],
-					request ? req[i][1] : resp[i][1], HPACK_INCREMENTAL, p + n,
-					512);
-	return n;
-}
-
-/* A call of connection ssl (pid 1, fd = ssl), the traced process the client. */
-static struct tls_call make_call(struct tlstop_data *d, uint64_t ssl, bool out, const uint8_t *p,
-				 size_t n)
-{
-	*d = (struct tlstop_data){ .ssl = ssl, .pid = 1, .fd = (int32_t)ssl, .len = n,
-				   .captured_len = n, .dir = out ? TLSTOP_DIR_OUT : TLSTOP_DIR_IN,
-				   .flags = TLSTOP_F_HAS_FD };
-	d->addr.role = TLSTOP_ROLE_CLIENT;
-	return (struct tls_call){ d, p, n, false };
-}
-
-/* A gRPC message (5-byte prefix and size bytes of protobuf-like data). */
-static uint8_t *grpc_message(uint32_t size)
-{
-	uint8_t *msg = calloc(1, size + 5);
-
-	msg[1] = size >> 24;
-	msg[2] = size >> 16;
-	msg[3] = size >> 8;
-	msg[4] = size;
-	for (uint32_t i = 0; i < size; i++)
-		msg[5 + i] = i % 3 ? 'a' + i % 26 : 0x0a;
-	return msg;
-}
-
-/* The client's side of a unary call at p: HEADERS, DATA with END_STREAM. */
-static size_t request_bytes(struct hpack_encoder *ce, uint8_t *p, uint32_t stream,
-			    const uint8_t *msg, size_t len)
-{
-	size_t hb = grpc_headers(ce, p + H2_HDR_LEN, true);
-	size_t n = put_frame(p, hb, H2_HEADERS, H2_END_HEADERS, stream) + hb;
-
-	n += put_frame(p + n, len, H2_DATA, H2_END_STREAM, stream);
-	memcpy(p + n, msg, len);
-	return n + len;
-}
-
-/* The server's answer at p: HEADERS, DATA, trailers with END_STREAM. */
-static size_t response_bytes(struct hpack_encoder *se, uint8_t *p, uint32_t stream,
-			     const uint8_t *msg, size_t len)
-{
-	size_t hb = grpc_headers(se, p + H2_HDR_LEN, false);
-	size_t n = put_frame(p, hb, H2_HEADERS, H2_END_HEADERS, stream) + hb;
-
-	n += put_frame(p + n, len, H2_DATA, 0, stream);
-	memcpy(p + n, msg, len);
-	n += len;
-	hb = hpack_encode_field(se, "grpc-status", "0", HPACK_INCREMENTAL, p + n + H2_HDR_LEN, 64);
-	return n + put_frame(p + n, hb, H2_HEADERS, H2_END_STREAM | H2_END_HEADERS, stream) + hb;
-}
-
-/* The client's preface and both sides' SETTINGS: preface + SETTINGS at p,
- * the server's SETTINGS at p + H2_PREFACE_LEN. */
-static size_t conn_start(uint8_t *p)
-{
-	memcpy(p, H2_PREFACE, H2_PREFACE_LEN);
-	return H2_PREFACE_LEN + put_frame(p + H2_PREFACE_LEN, 0, H2_SETTINGS, 0, 0);
-}
-
-/* One connection of ncalls unary gRPC calls with size-byte messages each
- * way, as a client's tlstop sees them: a request (HEADERS, DATA) per
- * SSL_write, a response (HEADERS, DATA, trailers) per SSL_read. */
-static void synthetic(struct trace *t, unsigned int ncalls, uint32_t size)
-{
-	struct hpack_encoder ce, se;
-	uint8_t *buf = malloc(size + 1024), *msg = grpc_message(size);
-	struct tlstop_data d;
-	struct tls_call call;
-	size_t n;
-
-	hpack_encoder_init(&ce, true);
-	hpack_encoder_init(&se, true);
-	n = conn_start(buf);
-	call = make_call(&d, 0x1000, true, buf, n);
-	on_call(&call, t);
-	call = make_call(&d, 0x1000, false, buf + H2_PREFACE_LEN, H2_HDR_LEN);
-	on_call(&call, t);
-	for (unsigned int i = 0; i < ncalls; i++) {
-		uint32_t stream = 2 * (i % (1u << 29)) + 1;
-
-		call = make_call(&d, 0x1000, true, buf, request_bytes(&ce, buf, stream, msg, size + 5));
-		on_call(&call, t);
-		call = make_call(&d, 0x1000, false, buf,
-				 response_bytes(&se, buf, stream, msg, size + 5));
-		on_call(&call, t);
-	}
-	hpack_encoder_free(&ce);
-	hpack_encoder_free(&se);
-	free(buf);
-	free(msg);
-}
-
 static void memory_per_conn(unsigned int nconns)
 {
 	struct proto_counters cnt = { 0 };
@@ -255,7 +135,9 @@ static void memory_per_conn(unsigned int nconns)
 	struct conns_config cfg = { .sink = { free_msg, &msgs }, .lim = &lim, .cnt = &cnt };
 	struct mallinfo2 before = mallinfo2(), after;
 	struct conns *c = conns_new(&cfg);
-	uint8_t buf[2048], *msg = grpc_message(4);
+	uint8_t buf[2048], *msg = synth_grpc_message(4);
+	struct synth_msg m = { .stream = 1, .msg = msg, .len = 9, .path = "/shop.Orders/Get",
+			       .status = "0" };
 
 	for (unsigned int i = 0; i < nconns; i++) {
 		struct hpack_encoder ce, se;
@@ -265,13 +147,13 @@ static void memory_per_conn(unsigned int nconns)
 
 		hpack_encoder_init(&ce, true);
 		hpack_encoder_init(&se, true);
-		n = conn_start(buf);
-		n += request_bytes(&ce, buf + n, 1, msg, 9);
-		call = make_call(&d, 0x1000 + i, true, buf, n);
+		n = synth_conn_start(buf);
+		n += synth_request(&ce, buf + n, &m);
+		call = synth_tls_call(&d, 0x1000 + i, true, buf, n);
 		conns_call(c, &call);
-		n = put_frame(buf, 0, H2_SETTINGS, 0, 0);
-		n += response_bytes(&se, buf + n, 1, msg, 9);
-		call = make_call(&d, 0x1000 + i, false, buf, n);
+		n = synth_frame(buf, 0, H2_SETTINGS, 0, 0);
+		n += synth_response(&se, buf + n, &m);
+		call = synth_tls_call(&d, 0x1000 + i, false, buf, n);
 		conns_call(c, &call);
 		hpack_encoder_free(&ce);
 		hpack_encoder_free(&se);
@@ -336,7 +218,7 @@ int main(int argc, char **argv)
 	measure(argv[1], &t, rounds);
 	trace_free(&t);
 	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
-		synthetic(&t, 2000, sizes[i]);
+		synth_connection(2000, sizes[i], on_call, &t);
 		snprintf(name, sizeof(name), "unary gRPC, %u B messages", sizes[i]);
 		measure(name, &t, rounds);
 		trace_free(&t);
