@@ -2,6 +2,7 @@
 #include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "filter.h"
@@ -74,9 +75,17 @@ int main(int argc, char **argv)
 		options_free(&o);
 		return RUN_USAGE;
 	}
-	if (!o.batch && !o.list_targets && !o.tui && !isatty(STDOUT_FILENO)) {
-		report(false, "note", "stdout is not a terminal; printing one line per message (--batch)");
-		o.batch = true;
+	if (!o.batch && !o.list_targets && !o.tui) {
+		const char *term = getenv("TERM");
+
+		if (!isatty(STDOUT_FILENO)) {
+			report(false, "note", "stdout is not a terminal; printing one line per message (--batch)");
+			o.batch = true;
+		} else if (term && !strcmp(term, "dumb")) {
+			/* a dumb terminal cannot place the cursor: a screen would be garbage */
+			report(false, "note", "TERM=dumb cannot show the interactive view; printing one line per message (--batch)");
+			o.batch = true;
+		}
 	}
 	status = o.batch || o.list_targets ? run_batch(&o) : run_ui(&o);
 	options_free(&o);

@@ -195,7 +195,7 @@ static void function_bar(struct ui *ui, int y)
 	static const struct {
 		const char *key, *label;
 	} fkeys[] = {
-		{ "F1", "Help" },   { "F2", "Setup" },	{ "F3", "Search" }, { "F4", "Filter" },
+		{ "F1", "Help" },   { "F3", "Search" }, { "F4", "Filter" },
 		{ "F5", "Tree" },   { "F6", "SortBy" }, { "F7", "View" },   { "F8", "Follow" },
 		{ "F9", "Pause" },  { "F10", "Quit" },
 	};
@@ -206,7 +206,7 @@ static void function_bar(struct ui *ui, int y)
 		const char *label = fkeys[i].label;
 
 		put(&c, R_NORMAL, fkeys[i].key);
-		if (i == 3 && top->filter)
+		if (i == 2 && top->filter)
 			label = "FILTER";
 		put(&c, R_FKEY, label);
 		put(&c, R_FKEY, " ");

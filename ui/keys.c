@@ -64,7 +64,6 @@ const struct key_binding key_table[] = {
 	{ { 'd' }, "d", ACT_DELAY, G, "refresh delay", "top" },
 	{ { 'H' }, "H", ACT_HIDE_BAR, G, "hide / show the function bar", "mitmproxy" },
 	{ { CTRL('l') }, "Ctrl-L", ACT_REDRAW, G, "redraw the screen", "everyone" },
-	{ { KEY_F(2) }, "F2", ACT_SETUP, G, "setup: colours, delay, budgets, mask list", "htop" },
 };
 
 const size_t key_table_len = sizeof(key_table) / sizeof(key_table[0]);

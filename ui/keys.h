@@ -58,7 +58,6 @@ enum ui_action {
 	ACT_DELAY,
 	ACT_HIDE_BAR,
 	ACT_REDRAW,
-	ACT_SETUP,
 	ACT_MOUSE, /* a mouse event: the view reads ui->mouse_y/x/double */
 	ACT_COUNT
 };

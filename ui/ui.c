@@ -496,10 +496,10 @@ static bool global_action(struct ui_loop *l, enum ui_action a, int key)
  * its name + a blank, as bar.c draws them. */
 static enum ui_action bar_click(int x)
 {
-	static const int widths[] = { 7, 8, 9, 9, 7, 9, 7, 9, 8, 8 };
-	static const int fkeys[] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 };
+	static const int widths[] = { 7, 9, 9, 7, 9, 7, 9, 8, 8 };
+	static const int fkeys[] = { 1, 3, 4, 5, 6, 7, 8, 9, 10 };
 
-	for (size_t i = 0, at = 0; i < 10; at += widths[i++])
+	for (size_t i = 0, at = 0; i < 9; at += widths[i++])
 		if (x < (int)(at + widths[i]))
 			return keys_lookup(KEY_F(fkeys[i]), ~0u);
 	return ACT_NONE;

@@ -180,6 +180,7 @@ class Run:
         screen = Screen(self.ctl, self.session)
         self.first_screen = self.wait(screen, ready, self.started, "no first screen")
         time.sleep(a.warmup)
+        cpu0 = (self.cpu_seconds(), time.monotonic())
         for _ in range(a.rounds):
             self.open_lat.append(self.key(screen, a.open_key, opened, "the open key was not answered"))
             time.sleep(random.uniform(0.05, 0.15))
@@ -187,11 +188,22 @@ class Run:
             self.sample_rate(screen)
             time.sleep(random.uniform(0.05, 0.15))
         self.elapsed = time.monotonic() - self.started
+        self.cpu_pct = (self.cpu_seconds() - cpu0[0]) / (time.monotonic() - cpu0[1]) * 100
         if self.tmux.run("display-message", "-p", "-t", self.session, "#{pane_dead}").strip() == "1":
             self.fail(screen, "the program ended during the measurement")
         self.floor = self.measure_floor(screen)
         self.ctl.close()
         self.tmux.run("kill-session", "-t", self.session, check=False)
+
+    def cpu_seconds(self):
+        """CPU time of the program (the pane's process: env execs it)."""
+        pid = self.tmux.run("display-message", "-p", "-t", self.session, "#{pane_pid}").strip()
+        try:
+            with open("/proc/%s/stat" % pid) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            return float("nan")
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def measure_floor(self, screen):
         """What a poll costs: capture-pane through the control client, and
@@ -241,7 +253,8 @@ def report(args, runs):
         rate = ("the header showed in %s msg/s (median of %d samples, min %s)"
                 % (human(statistics.median(r.rates)), len(r.rates), human(min(r.rates)))
                 if r.rates else "no 'in N msg/s' on the screen")
-        print("%s: %s; measured %.1f s after start" % (r.label, rate, r.elapsed), end="")
+        print("%s: %s; it used %.0f%% of a CPU during the rounds; measured %.1f s after start"
+              % (r.label, rate, r.cpu_pct, r.elapsed), end="")
         if args.rate and r is load:
             print(", so ~%s messages replayed at %s msg/s%s" % (
                 human(args.rate * r.elapsed), human(args.rate),
