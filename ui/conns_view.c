@@ -37,7 +37,7 @@ static const struct table_col conn_cols[C_N] = {
 	[C_MSGS] = { "MSG/s", 5, 6, true, false, false, 0 },
 	[C_IN] = { "IN/s", 5, 6, true, false, false, 7 },
 	[C_OUT] = { "OUT/s", 5, 6, true, false, false, 8 },
-	[C_ERR] = { "ERR", 6, 8, true, false, false, 0 },
+	[C_ERR] = { "ERR", 8, 9, true, false, false, 0 },
 	[C_P99] = { "P99ms", 5, 6, true, false, false, 0 },
 	[C_PATH] = { "LAST PATH", 16, 16, false, true, true, 0 },
 };

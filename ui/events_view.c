@@ -6,11 +6,6 @@
 
 #include "textpane.h"
 
-struct events {
-	struct view v;
-	struct textpane tp;
-};
-
 static void losses(struct ui *ui, struct lines *l)
 {
 	const struct stats *st = &ui->st;
@@ -116,7 +111,7 @@ static void log_lines(struct ui *ui, struct lines *l)
 
 static void update(struct ui *ui, struct view *v, bool tick)
 {
-	struct events *e = v->priv;
+	struct pane_view *e = v->priv;
 	struct lines l = { 0 };
 
 	if (!tick)
@@ -134,53 +129,20 @@ static void update(struct ui *ui, struct view *v, bool tick)
 	v->dirty = true;
 }
 
-static void draw(struct ui *ui, struct view *v, int y, int rows)
-{
-	struct events *e = v->priv;
-
-	textpane_draw(ui, &e->tp, y, rows);
-}
-
-static bool action(struct ui *ui, struct view *v, enum ui_action a)
-{
-	struct events *e = v->priv;
-	bool done = textpane_action(ui, &e->tp, a, ui->rows);
-
-	v->follow = e->tp.follow;
-	return done;
-}
-
-static size_t search(struct ui *ui, struct view *v, const char *regex)
-{
-	struct events *e = v->priv;
-	long n = textpane_search(ui, &e->tp, regex);
-
-	v->follow = e->tp.follow;
-	return n > 0 ? (size_t)n : 0;
-}
-
-static void events_free(struct view *v)
-{
-	struct events *e = v->priv;
-
-	textpane_free(&e->tp);
-	free(e);
-}
-
 static const struct view_ops events_ops = {
 	.name = "Events",
 	.keys = KEYS_TEXT,
 	.text = true,
 	.update = update,
-	.draw = draw,
-	.action = action,
-	.search = search,
-	.free = events_free,
+	.draw = pane_view_draw,
+	.action = pane_view_action,
+	.search = pane_view_search,
+	.free = pane_view_free,
 };
 
 struct view *events_view_new(struct ui *ui)
 {
-	struct events *e = calloc(1, sizeof(*e));
+	struct pane_view *e = calloc(1, sizeof(*e));
 
 	if (!e)
 		return NULL;

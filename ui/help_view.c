@@ -6,8 +6,7 @@
 #include "textpane.h"
 
 struct help {
-	struct view v;
-	struct textpane tp;
+	struct pane_view pv; /* first: pane_view_free() frees the help */
 	size_t sections[3]; /* first line of: this screen, all keys, filter language */
 	int at; /* section shown by the last ? */
 };
@@ -39,18 +38,11 @@ static void build(struct help *h, const struct view *about)
 	lines_add(&l, R_TITLE, 0, "Filter language");
 	for (size_t i = 0; filter_reference[i]; i++)
 		lines_add(&l, R_NORMAL, 0, "  %s", filter_reference[i]);
-	textpane_set(&h->tp, &l);
+	textpane_set(&h->pv.tp, &l);
 }
 
 static void update(struct ui *ui, struct view *v, bool tick)
 {
-}
-
-static void draw(struct ui *ui, struct view *v, int y, int rows)
-{
-	struct help *h = v->priv;
-
-	textpane_draw(ui, &h->tp, y, rows);
 }
 
 /* ? walks the sections: this screen, all keys, the filter language. */
@@ -59,26 +51,10 @@ static bool action(struct ui *ui, struct view *v, enum ui_action a)
 	struct help *h = v->priv;
 
 	if (a != ACT_HELP)
-		return textpane_action(ui, &h->tp, a, ui->rows);
+		return pane_view_action(ui, v, a);
 	h->at = (h->at + 1) % 3;
-	h->tp.cur = h->tp.top = h->sections[h->at];
+	h->pv.tp.cur = h->pv.tp.top = h->sections[h->at];
 	return true;
-}
-
-static size_t search(struct ui *ui, struct view *v, const char *regex)
-{
-	struct help *h = v->priv;
-	long n = textpane_search(ui, &h->tp, regex);
-
-	return n > 0 ? (size_t)n : 0;
-}
-
-static void help_free(struct view *v)
-{
-	struct help *h = v->priv;
-
-	textpane_free(&h->tp);
-	free(h);
 }
 
 static const struct view_ops help_ops = {
@@ -86,10 +62,10 @@ static const struct view_ops help_ops = {
 	.keys = KEYS_TEXT,
 	.text = true,
 	.update = update,
-	.draw = draw,
+	.draw = pane_view_draw,
 	.action = action,
-	.search = search,
-	.free = help_free,
+	.search = pane_view_search,
+	.free = pane_view_free,
 };
 
 struct view *help_view_new(struct ui *ui, const struct view *about)
@@ -98,10 +74,10 @@ struct view *help_view_new(struct ui *ui, const struct view *about)
 
 	if (!h)
 		return NULL;
-	h->v.ops = &help_ops;
-	h->v.priv = h;
-	snprintf(h->v.crumb, sizeof(h->v.crumb), "Help");
-	textpane_init(&h->tp, false, false);
+	h->pv.v.ops = &help_ops;
+	h->pv.v.priv = h;
+	snprintf(h->pv.v.crumb, sizeof(h->pv.v.crumb), "Help");
+	textpane_init(&h->pv.tp, false, false);
 	build(h, about);
-	return &h->v;
+	return &h->pv.v;
 }

@@ -487,3 +487,36 @@ bool textpane_action(struct ui *ui, struct textpane *tp, enum ui_action a, int h
 	}
 	return true;
 }
+
+void pane_view_draw(struct ui *ui, struct view *v, int y, int h)
+{
+	struct pane_view *p = v->priv;
+
+	textpane_draw(ui, &p->tp, y, h);
+}
+
+bool pane_view_action(struct ui *ui, struct view *v, enum ui_action a)
+{
+	struct pane_view *p = v->priv;
+	bool done = textpane_action(ui, &p->tp, a, ui->rows);
+
+	v->follow = p->tp.follow;
+	return done;
+}
+
+size_t pane_view_search(struct ui *ui, struct view *v, const char *regex)
+{
+	struct pane_view *p = v->priv;
+	long n = textpane_search(ui, &p->tp, regex);
+
+	v->follow = p->tp.follow;
+	return n > 0 ? (size_t)n : 0;
+}
+
+void pane_view_free(struct view *v)
+{
+	struct pane_view *p = v->priv;
+
+	textpane_free(&p->tp);
+	free(p);
+}

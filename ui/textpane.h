@@ -40,4 +40,15 @@ long textpane_search(struct ui *ui, struct textpane *tp, const char *regex);
 /* The message id under the cursor, 0 when none. */
 uint64_t textpane_id(const struct textpane *tp);
 
+/* A screen that is one text pane (Events, Help): the view's priv points to
+ * this, which may start a larger struct. */
+struct pane_view {
+	struct view v;
+	struct textpane tp;
+};
+void pane_view_draw(struct ui *ui, struct view *v, int y, int h);
+bool pane_view_action(struct ui *ui, struct view *v, enum ui_action a);
+size_t pane_view_search(struct ui *ui, struct view *v, const char *regex);
+void pane_view_free(struct view *v);
+
 #endif

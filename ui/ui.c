@@ -106,6 +106,8 @@ void ui_show_tab(struct ui *ui, int i)
 		;
 	ui->tab = i;
 	ui->tabs[i]->dirty = true;
+	if (!ui->paused)
+		ui->tabs[i]->ops->update(ui, ui->tabs[i], true);
 }
 
 int ui_set_filter(struct ui *ui, struct view *v, const char *expr, struct filter_error *err)
@@ -639,14 +641,12 @@ static void frame(struct ui_loop *l)
 		l->last_tick_ns = ui->now_ns;
 		l->dirty = true;
 	}
-	if (!ui->paused) {
-		if (tick)
-			for (int i = 0; i < 3; i++)
-				ui->tabs[i]->ops->update(ui, ui->tabs[i], true);
-		if (msgs != l->seen_msgs || tick) {
-			top->ops->update(ui, top, tick && ui->depth);
-			l->dirty = true;
-		}
+	/* Only the view on screen is rebuilt: a table's snapshot walks the
+	 * store, and keys must not wait behind screens nobody looks at (a tab
+	 * is rebuilt when shown). */
+	if (!ui->paused && (msgs != l->seen_msgs || tick)) {
+		top->ops->update(ui, top, tick);
+		l->dirty = true;
 	}
 	if (ui->paused && msgs != l->seen_msgs)
 		l->dirty = true; /* the [PAUSED +N] badge */

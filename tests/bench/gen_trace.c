@@ -7,7 +7,8 @@
  * snapshot every recorded second. Calls start every 2/rate seconds, round
  * robin over the connections, so a replay at --speed 1 receives rate
  * messages a second (a unary call is a request and a response); each
- * response comes its method's latency later. */
+ * response comes its method's latency later. No process notices: a replay
+ * has no use for them. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -269,6 +270,7 @@ static int write_call(struct gen *g, const struct conn *c, bool out, uint64_t ts
 			return -1;
 		off += n;
 	} while (off < captured);
+	g->stats.kernel.truncated += captured < len;
 	g->stats.lib[c->proc->lib_id].calls++;
 	g->stats.lib[c->proc->lib_id].bytes += len;
 	g->stats.lib[c->proc->lib_id].fd_seen++;

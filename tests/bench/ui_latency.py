@@ -221,7 +221,10 @@ class Run:
 
 
 def human(n):
-    return "%.1fk" % (n / 1e3) if n >= 1e3 else "%.0f" % n
+    for div, suffix in ((1e6, "M"), (1e3, "k")):
+        if n >= div:
+            return "%.1f%s" % (n / div, suffix)
+    return "%.0f" % n
 
 
 def report(args, runs):

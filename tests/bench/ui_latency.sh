@@ -35,6 +35,7 @@ rounds=${UI_LAT_ROUNDS:-30}
 size=${UI_LAT_SIZE:-120x40}
 args=${UI_LAT_ARGS:-}
 gen=$BENCH_BUILDDIR/tests/bench/gen_trace
+export PYTHONDONTWRITEBYTECODE=1 # no __pycache__ in the source tree
 
 for p in tmux python3; do
 	if ! command -v "$p" >/dev/null; then

@@ -11,6 +11,8 @@
 #   ui_screen NAME [-e]                    the visible screen (-e: with colours)
 #   ui_wait NAME REGEX [TIMEOUT_S]         until a line matches (grep -E)
 #   ui_wait_gone NAME REGEX [TIMEOUT_S]    until no line matches
+#   ui_until NAME TIMEOUT_S CMD [ARG]...   until CMD, given the screen on
+#                                          stdin, succeeds (1, silent, if not)
 #   ui_resize NAME COLSxROWS
 #   ui_exit_status NAME                    the exit status once it ended
 #   ui_wait_exit NAME [TIMEOUT_S]          until it ended; prints the status
