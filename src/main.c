@@ -12,16 +12,14 @@
 #include "session.h"
 #include "ui.h"
 
-/* A filter that does not compile is a usage error, shown with a caret. */
-static int check_filter(const struct options *o)
+/* -f or the trailing FILTER, compiled once; one that does not compile is
+ * a usage error, shown with a caret. */
+static int compile_filter(const struct options *o, struct filter **f)
 {
-	struct filter *f = NULL;
 	struct filter_error err;
 
-	if (!o->filter || !filter_compile(&f, o->filter, &err)) {
-		filter_free(f);
+	if (!o->filter || !filter_compile(f, o->filter, &err))
 		return 0;
-	}
 	report(o->json, "error", "filter: %s at offset %zu", err.msg, err.offset);
 	if (!o->json)
 		fprintf(stderr, "  %s\n  %*s^\n", o->filter, (int)err.offset, "");
@@ -55,6 +53,7 @@ static int run_ui(struct options *o)
 int main(int argc, char **argv)
 {
 	struct options o;
+	struct filter *f = NULL;
 	char *cause = NULL;
 	int status;
 
@@ -71,7 +70,7 @@ int main(int argc, char **argv)
 	case OPTIONS_RUN:
 		break;
 	}
-	if (check_filter(&o)) {
+	if (compile_filter(&o, &f)) {
 		options_free(&o);
 		return RUN_USAGE;
 	}
@@ -87,7 +86,9 @@ int main(int argc, char **argv)
 			o.batch = true;
 		}
 	}
-	status = o.batch || o.list_targets ? run_batch(&o) : run_ui(&o);
+	/* the view compiles a filter per screen from o.filter */
+	status = o.batch || o.list_targets ? run_batch(&o, f) : run_ui(&o);
+	filter_free(f);
 	options_free(&o);
 	return status;
 }

@@ -8,7 +8,6 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
-#include "filter.h"
 #include "output.h"
 #include "run.h"
 #include "session.h"
@@ -36,17 +35,6 @@ void run_report_nothing(const struct options *o, struct session *s, const char *
 	output_targets(&err, t);
 }
 
-/* -f or the trailing FILTER; main() showed a syntax error with its caret */
-static int compile_filter(const struct options *o, struct filter **f)
-{
-	struct filter_error err;
-
-	if (!o->filter || !filter_compile(f, o->filter, &err))
-		return 0;
-	report(o->json, "error", "filter: %s at offset %zu", err.msg, err.offset);
-	return -1;
-}
-
 static void wait_for(int fd)
 {
 	struct epoll_event ev;
@@ -65,9 +53,8 @@ static void drive(struct session *s)
 	}
 }
 
-int run_batch(const struct options *o)
+int run_batch(const struct options *o, const struct filter *f)
 {
-	struct filter *f = NULL;
 	struct session *s = NULL;
 	struct output out;
 	char *cause = NULL;
@@ -75,8 +62,6 @@ int run_batch(const struct options *o)
 
 	signal(SIGPIPE, SIG_IGN);
 	setvbuf(stdout, NULL, _IOFBF, 1 << 16);
-	if (compile_filter(o, &f))
-		return RUN_USAGE;
 	output_init(&out, stdout, o->json, 0, NULL);
 	out.detail = o->detail;
 	status = session_open(&s, o, &out, &cause);
@@ -93,6 +78,5 @@ int run_batch(const struct options *o)
 	free(cause);
 	if (s)
 		status = session_close(s);
-	filter_free(f);
 	return status;
 }

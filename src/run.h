@@ -13,7 +13,9 @@ enum run_status {
 	RUN_NOTHING = 3, /* nothing to trace for --pid/--comm */
 };
 
-int run_batch(const struct options *o);
+struct filter;
+/* f: the messages printed and counted (NULL: all); the caller keeps it. */
+int run_batch(const struct options *o, const struct filter *f);
 struct session;
 /* session_open() said RUN_NOTHING: why each --pid cannot be traced. */
 void run_report_nothing(const struct options *o, struct session *s, const char *headline);

@@ -142,39 +142,6 @@ void ui_moved(struct ui *ui)
 	ui->last_move_ns = ui->now_ns;
 }
 
-bool ui_marked(const struct ui *ui, uint64_t id)
-{
-	for (size_t i = 0; i < ui->nmarks; i++)
-		if (ui->marks[i] == id)
-			return true;
-	return false;
-}
-
-void ui_mark_toggle(struct ui *ui, uint64_t id)
-{
-	for (size_t i = 0; i < ui->nmarks; i++) {
-		if (ui->marks[i] == id) {
-			ui->marks[i] = ui->marks[--ui->nmarks];
-			return;
-		}
-	}
-	if (ui->nmarks == ui->marks_cap) {
-		size_t cap = ui->marks_cap ? 2 * ui->marks_cap : 64;
-		uint64_t *grown = realloc(ui->marks, cap * sizeof(*grown));
-
-		if (!grown)
-			return;
-		ui->marks = grown;
-		ui->marks_cap = cap;
-	}
-	ui->marks[ui->nmarks++] = id;
-}
-
-void ui_marks_clear(struct ui *ui)
-{
-	ui->nmarks = 0;
-}
-
 /* ---- the filter environment: what a message does not carry ---- */
 
 static const char *env_lib(uint32_t lib_id, void *arg)

@@ -139,27 +139,6 @@ void ui_moved(struct ui *ui)
 {
 }
 
-bool ui_marked(const struct ui *ui, uint64_t id)
-{
-	for (size_t i = 0; i < ui->nmarks; i++)
-		if (ui->marks[i] == id)
-			return true;
-	return false;
-}
-
-/* marks kept in order, the fixture's array never grows */
-void ui_mark_toggle(struct ui *ui, uint64_t id)
-{
-	size_t i = 0;
-
-	while (i < ui->nmarks && ui->marks[i] != id)
-		i++;
-	if (i == ui->nmarks && ui->nmarks < ui->marks_cap)
-		ui->marks[ui->nmarks++] = id;
-	else if (i < ui->nmarks)
-		memmove(ui->marks + i, ui->marks + i + 1, (--ui->nmarks - i) * sizeof(*ui->marks));
-}
-
 void ui_push(struct ui *ui, struct view *v)
 {
 	t.pushed = v;
