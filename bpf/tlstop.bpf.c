@@ -130,6 +130,115 @@ struct {
 	__type(value, __u8);
 } seen_files SEC(".maps");
 
+/* ---- the prefilter's rules (written by src/kfilter.c) and state ---- */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct tlstop_kf_config);
+} kf_config SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, TLSTOP_KF_MAX_PIDS);
+	__type(key, __u32);
+	__type(value, __u8);
+} kf_pids SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, TLSTOP_KF_MAX_COMMS);
+	__type(key, char[TLSTOP_COMM_LEN]);
+	__type(value, __u8);
+} kf_comms SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, 2 * TLSTOP_KF_MAX_PREFIXES);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct tlstop_kf_path_key);
+	__type(value, __u8);
+} kf_paths SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct tlstop_kf_counters);
+} kf_counters SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct ssl_key);
+	__type(value, struct kf_conn);
+} kf_conns SEC(".maps");
+
+/* LRU: a rejection or table entry that ages out only makes the filter let
+ * more through */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct kf_stream_key);
+	__type(value, struct kf_stream);
+} kf_streams SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct kf_ins_key);
+	__type(value, struct tlstop_kf_path_key);
+} kf_ins SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct kf_scratch);
+} kf_scratch SEC(".maps");
+
+#define KF_READ(dst, n, base, off) bpf_probe_read_user(dst, n, (void *)((base) + (off)))
+#define KF_LOOP(n, cb, ctx) bpf_loop(n, cb, ctx, 0)
+#define KF_COPY(dst, src, n) bpf_probe_read_kernel(dst, n, src)
+
+static __always_inline struct kf_stream *kf_stream_get(struct kf_stream_key *k)
+{
+	return bpf_map_lookup_elem(&kf_streams, k);
+}
+
+static __always_inline void kf_stream_put(struct kf_stream_key *k, struct kf_stream *v)
+{
+	bpf_map_update_elem(&kf_streams, k, v, BPF_ANY);
+}
+
+static __always_inline void kf_stream_del(struct kf_stream_key *k)
+{
+	bpf_map_delete_elem(&kf_streams, k);
+}
+
+static __always_inline struct tlstop_kf_path_key *kf_ins_get(struct kf_ins_key *k)
+{
+	return bpf_map_lookup_elem(&kf_ins, k);
+}
+
+static __always_inline void kf_ins_put(struct kf_ins_key *k, struct tlstop_kf_path_key *v)
+{
+	bpf_map_update_elem(&kf_ins, k, v, BPF_ANY);
+}
+
+static __always_inline bool kf_path_match(struct tlstop_kf_path_key *k)
+{
+	return bpf_map_lookup_elem(&kf_paths, k) != NULL;
+}
+
+static __always_inline __u64 kf_new_id(void)
+{
+	return (__u64)bpf_get_prandom_u32() << 32 | bpf_get_prandom_u32();
+}
+
+#include "kf_logic.h"
+
 static __always_inline struct tlstop_counters *get_counters(void)
 {
 	__u32 zero = 0;
@@ -189,11 +298,15 @@ int BPF_KPROBE(ssl_enter)
 	return 0;
 }
 
-/* What every chunk of one call shares; the bpf_loop callback reads it. */
+/* What every record of one call shares; the bpf_loop callback reads it. */
 struct emit_ctx {
 	__u64 buf;
 	__u32 captured;
 	__u32 lost;
+	__u32 pos; /* next byte of the call to emit */
+	__u32 seg; /* next range of kf_scratch.segs */
+	__u32 nsegs; /* ranges the prefilter dropped */
+	__u32 pad;
 	struct tlstop_data hdr; /* data[] unused here */
 };
 
@@ -225,18 +338,63 @@ struct {
 		}                                                               \
 	} while (0)
 
+/* A range the prefilter dropped: the record says where and how long, so
+ * the decoders skip exactly that much. */
+static __always_inline void emit_skip(struct emit_ctx *ectx, __u32 off, __u32 n)
+{
+	struct tlstop_data *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	struct tlstop_counters *cnt;
+
+	if (!e) {
+		cnt = get_counters();
+		if (cnt)
+			cnt->ringbuf_fail++;
+		ectx->lost = 1;
+		return;
+	}
+	__builtin_memcpy(e, &ectx->hdr, sizeof(ectx->hdr));
+	e->hdr.size = sizeof(*e);
+	e->offset = off;
+	e->chunk_len = n;
+	e->flags |= TLSTOP_F_SKIP;
+	if (off + n >= ectx->captured)
+		e->flags |= TLSTOP_F_LAST;
+	bpf_ringbuf_submit(e, wakeup_flag());
+}
+
+/* One record: the dropped range starting at ectx->pos, or up to
+ * TLSTOP_CHUNK_MAX bytes before the next one. */
 static long emit_chunk(__u32 i, void *unused)
 {
 	struct tlstop_counters *cnt;
 	struct tlstop_data *e = NULL;
-	__u32 off = i * TLSTOP_CHUNK_MAX, n, zero = 0;
+	__u32 off, end, n, zero = 0;
 	struct emit_ctx *ectx = bpf_map_lookup_elem(&emit_scratch, &zero);
+	struct kf_scratch *s = bpf_map_lookup_elem(&kf_scratch, &zero);
 
-	if (!ectx || off >= ectx->captured)
+	if (!ectx || !s || ectx->pos >= ectx->captured)
 		return 1;
-	n = ectx->captured - off;
+	off = ectx->pos;
+	end = ectx->captured;
+	if (ectx->seg < ectx->nsegs) {
+		struct kf_seg *g = &s->segs[ectx->seg & (KF_MAX_SEGS - 1)];
+
+		if (g->off <= off) {
+			n = g->off + g->len - off;
+			if (n > end - off)
+				n = end - off;
+			ectx->seg++;
+			ectx->pos += n;
+			emit_skip(ectx, off, n);
+			return 0;
+		}
+		if (g->off < end)
+			end = g->off;
+	}
+	n = end - off;
 	if (n > TLSTOP_CHUNK_MAX)
 		n = TLSTOP_CHUNK_MAX;
+	ectx->pos += n;
 	EMIT_CLASS(e, ectx, off, n, 256);
 	EMIT_CLASS(e, ectx, off, n, 2048);
 	EMIT_CLASS(e, ectx, off, n, TLSTOP_CHUNK_MAX);
@@ -318,6 +476,94 @@ static __always_inline void attribute(struct call *c, __u32 pid, struct emit_ctx
 		lc->no_fd++;
 }
 
+enum kf_verdict {
+	KF_KEEP, /* copy the call, but for the ranges in kf_scratch.segs */
+	KF_DROP, /* copy nothing */
+};
+
+static __always_inline struct kf_conn *kf_conn_get(__u32 pid, __u64 ssl)
+{
+	struct ssl_key k = { .pid = pid, .ssl = ssl };
+	struct kf_conn *c = bpf_map_lookup_elem(&kf_conns, &k), n = {};
+	__u8 one = 1;
+
+	if (c)
+		return c;
+	n.id = kf_new_id();
+	bpf_map_update_elem(&kf_conns, &k, &n, BPF_ANY);
+	if (!bpf_map_lookup_elem(&pid_state, &pid))
+		bpf_map_update_elem(&pid_state, &pid, &one, BPF_ANY);
+	return bpf_map_lookup_elem(&kf_conns, &k);
+}
+
+/* The prefilter's verdict on a call of len bytes; with KF_KEEP, the ranges
+ * to drop are in s->segs. */
+static __always_inline int prefilter(const struct tlstop_kf_config *cfg, struct call *c,
+				     __u32 pid, __u32 len, struct tlstop_data *h,
+				     struct kf_scratch *s)
+{
+	struct kf_walk w = { .base = c->buf, .len = len, .gen = cfg->gen, .s = s };
+	struct kf_conn *conn;
+	__u32 n;
+
+	s->nsegs = s->dropped = s->rejected = s->unknown = s->pos = 0;
+	if ((cfg->flags & TLSTOP_KF_PIDS) && !bpf_map_lookup_elem(&kf_pids, &pid))
+		return KF_DROP;
+	if ((cfg->flags & TLSTOP_KF_COMMS) && !bpf_map_lookup_elem(&kf_comms, h->comm))
+		return KF_DROP;
+	if (!(cfg->flags & (TLSTOP_KF_SAMPLE | TLSTOP_KF_PATHS)))
+		return KF_KEEP;
+	conn = kf_conn_get(pid, c->ssl);
+	if (!conn)
+		return KF_KEEP;
+	if ((cfg->flags & TLSTOP_KF_SAMPLE) && cfg->sample_n > 1) {
+		/* decided once per connection, again only if the rate changes */
+		if (conn->sample_n != cfg->sample_n) {
+			conn->sample_n = cfg->sample_n;
+			conn->sampled_out = bpf_get_prandom_u32() % cfg->sample_n != 0;
+			if (conn->sampled_out) {
+				struct tlstop_kf_counters *kc = bpf_map_lookup_elem(&kf_counters, &(__u32){ 0 });
+
+				if (kc)
+					kc->conns_sampled_out++;
+			}
+		}
+		if (conn->sampled_out)
+			return KF_DROP;
+	}
+	if (!(cfg->flags & TLSTOP_KF_PATHS))
+		return KF_KEEP;
+	/* a synchronised HTTP/2 direction needs only the preface check */
+	n = conn->proto == KF_P_H2 ? KF_H2_PREFACE_LEN : KF_H1_PEEK;
+	if (n > len)
+		n = len;
+	if (bpf_probe_read_user(s->win, ((n - 1) & (KF_H1_PEEK - 1)) + 1, (void *)c->buf))
+		return KF_KEEP;
+	w.conn = conn;
+	w.dirn = h->dir;
+	w.dir = &conn->dir[h->dir & 1];
+	kf_call(&w, n);
+	return KF_KEEP;
+}
+
+static __always_inline void kf_count(struct kf_scratch *s, int verdict, __u32 captured)
+{
+	struct tlstop_kf_counters *kc = bpf_map_lookup_elem(&kf_counters, &(__u32){ 0 });
+
+	if (!kc)
+		return;
+	kc->streams += s->rejected;
+	kc->path_unknown += s->unknown;
+	if (verdict == KF_DROP) {
+		kc->calls++;
+		kc->bytes += captured;
+	} else if (s->dropped) {
+		if (s->nsegs == 1 && s->segs[0].off == 0 && s->segs[0].len >= captured)
+			kc->calls++;
+		kc->bytes += s->dropped < captured ? s->dropped : captured;
+	}
+}
+
 /* End of a TLS call: a uretprobe (entry-return method), or a uprobe on the
  * emulated instruction right after the worker call (planned method); in
  * both, rax holds the int result. */
@@ -327,6 +573,8 @@ int BPF_KRETPROBE(ssl_leave, int ret)
 	__u64 id = bpf_get_current_pid_tgid(), len = 0;
 	struct tlstop_lib_counters *lc;
 	struct tlstop_counters *cnt;
+	struct tlstop_kf_config *cfg;
+	struct kf_scratch *s;
 	struct emit_ctx *ectx;
 	struct tlstop_data *h;
 	__u32 zero = 0, pid = id >> 32, nchunks;
@@ -389,8 +637,19 @@ int BPF_KRETPROBE(ssl_leave, int ret)
 	h->captured_len = ectx->captured;
 	ectx->buf = c->buf;
 	ectx->lost = 0;
+	ectx->pos = ectx->seg = ectx->nsegs = 0;
+	cfg = bpf_map_lookup_elem(&kf_config, &zero);
+	s = bpf_map_lookup_elem(&kf_scratch, &zero);
+	if (cfg && cfg->flags && s) {
+		int verdict = prefilter(cfg, c, pid, len, h, s);
+
+		kf_count(s, verdict, ectx->captured);
+		if (verdict == KF_DROP)
+			goto out;
+		ectx->nsegs = s->nsegs;
+	}
 	nchunks = (ectx->captured + TLSTOP_CHUNK_MAX - 1) / TLSTOP_CHUNK_MAX;
-	bpf_loop(nchunks, emit_chunk, NULL, 0);
+	bpf_loop(nchunks + 2 * ectx->nsegs + 1, emit_chunk, NULL, 0);
 out:
 	bpf_map_delete_elem(&calls, &id);
 	return 0;
@@ -489,6 +748,7 @@ int sys_enter_close(struct trace_event_raw_sys_enter *ctx)
 		return 0;
 	sk.ssl = *ssl;
 	bpf_map_delete_elem(&ssl_conns, &sk);
+	bpf_map_delete_elem(&kf_conns, &sk);
 	bpf_map_delete_elem(&fd_ssl, &fk);
 	return 0;
 }
@@ -554,7 +814,8 @@ int sys_enter_mmap(struct trace_event_raw_sys_enter *ctx)
 	return 0;
 }
 
-static long forget_ssl(struct bpf_map *map, struct ssl_key *k, struct ssl_conn *v, __u32 *pid)
+/* for every map keyed by struct ssl_key */
+static long forget_ssl(struct bpf_map *map, struct ssl_key *k, void *v, __u32 *pid)
 {
 	if (k->pid == *pid)
 		bpf_map_delete_elem(map, k);
@@ -578,6 +839,7 @@ int BPF_PROG(proc_exit, struct task_struct *p)
 	if ((__u32)id != pid || !bpf_map_lookup_elem(&pid_state, &pid))
 		return 0;
 	bpf_for_each_map_elem(&ssl_conns, forget_ssl, &pid, 0);
+	bpf_for_each_map_elem(&kf_conns, forget_ssl, &pid, 0);
 	bpf_for_each_map_elem(&fd_ssl, forget_fd, &pid, 0);
 	bpf_map_delete_elem(&pid_state, &pid);
 	emit_proc(TLSTOP_EV_EXIT, pid, 0, 0);

@@ -63,6 +63,9 @@ enum tlstop_role {
 #define TLSTOP_F_FD_CONFLICT (1u << 3) /* two different socket fds in one call */
 #define TLSTOP_F_HAS_ADDR (1u << 4) /* addr holds an inet/inet6 socket's ends */
 #define TLSTOP_F_LAST (1u << 5) /* last chunk of the call */
+/* [offset, offset + chunk_len) of the call was dropped by the prefilter:
+ * no data[] follows */
+#define TLSTOP_F_SKIP (1u << 6)
 
 struct tlstop_addr {
 	__u16 family; /* AF_INET, AF_INET6, AF_UNIX or 0 */
@@ -131,6 +134,49 @@ struct tlstop_lib_counters {
 	__u64 fd_cached; /* no syscall, fd from the (pid, SSL*) cache */
 	__u64 no_fd; /* neither: (pid, SSL*) identity */
 	__u64 fd_conflict; /* two different socket fds during one call */
+};
+
+/* ---- the in-kernel prefilter: rules lowered from the filter expression
+ * (filters/lower.c), written into maps by src/kfilter.c ---- */
+
+#define TLSTOP_KF_PATH_MAX 64 /* path bytes (raw or Huffman-coded) the kernel compares */
+#define TLSTOP_KF_MAX_PIDS 64
+#define TLSTOP_KF_MAX_COMMS 64
+#define TLSTOP_KF_MAX_PREFIXES 512 /* each is stored raw and Huffman-coded */
+
+/* tlstop_kf_config.flags: which rules are in force */
+#define TLSTOP_KF_PIDS (1u << 0)
+#define TLSTOP_KF_COMMS (1u << 1)
+#define TLSTOP_KF_PATHS (1u << 2)
+#define TLSTOP_KF_SAMPLE (1u << 3)
+
+struct tlstop_kf_config {
+	__u32 flags;
+	__u32 gen; /* bumped at every change: verdicts of an older one are void */
+	__u32 sample_n; /* TLSTOP_KF_SAMPLE: keep one connection in sample_n */
+	__u32 pad;
+};
+
+enum tlstop_kf_enc {
+	TLSTOP_KF_RAW = 0,
+	TLSTOP_KF_HUFF = 1, /* HPACK Huffman code (RFC 7541 Appendix B) */
+};
+
+/* Key of the LPM trie of path prefixes: data[0] is the encoding, then the
+ * path bytes; prefixlen counts bits from data[0], so a Huffman-coded prefix
+ * need not end on a byte. */
+struct tlstop_kf_path_key {
+	__u32 prefixlen;
+	__u8 data[1 + TLSTOP_KF_PATH_MAX + 3];
+};
+
+/* What the prefilter kept from userspace, one slot per CPU. */
+struct tlstop_kf_counters {
+	__u64 calls; /* whole calls not copied (pid, comm, sampling, HTTP/1 requests) */
+	__u64 bytes; /* payload bytes not copied */
+	__u64 streams; /* HTTP/2 streams and HTTP/1 requests whose path matched no prefix */
+	__u64 conns_sampled_out;
+	__u64 path_unknown; /* a request whose path the kernel could not read: passed */
 };
 
 #endif /* TLSTOP_H */

@@ -184,6 +184,31 @@ int tracer_ringbuf_map_fd(const struct tracer *tr)
 	return bpf_map__fd(tr->skel->maps.events);
 }
 
+void tracer_kf_maps(const struct tracer *tr, struct kfilter_maps *m)
+{
+	m->config = bpf_map__fd(tr->skel->maps.kf_config);
+	m->pids = bpf_map__fd(tr->skel->maps.kf_pids);
+	m->comms = bpf_map__fd(tr->skel->maps.kf_comms);
+	m->paths = bpf_map__fd(tr->skel->maps.kf_paths);
+}
+
+static void read_kf_counters(const struct tracer *tr, struct tlstop_kf_counters *sum)
+{
+	struct tlstop_kf_counters pc[tr->ncpus];
+	__u32 key = 0;
+
+	memset(sum, 0, sizeof(*sum));
+	if (bpf_map__lookup_elem(tr->skel->maps.kf_counters, &key, sizeof(key), pc, sizeof(pc), 0))
+		return;
+	for (int c = 0; c < tr->ncpus; c++) {
+		sum->calls += pc[c].calls;
+		sum->bytes += pc[c].bytes;
+		sum->streams += pc[c].streams;
+		sum->conns_sampled_out += pc[c].conns_sampled_out;
+		sum->path_unknown += pc[c].path_unknown;
+	}
+}
+
 void tracer_read_counters(const struct tracer *tr, struct stats *s, uint32_t nlibs)
 {
 	struct tlstop_counters pc[tr->ncpus];
@@ -202,6 +227,7 @@ void tracer_read_counters(const struct tracer *tr, struct stats *s, uint32_t nli
 			s->kernel.proc_lost += pc[c].proc_lost;
 		}
 	}
+	read_kf_counters(tr, &s->kfilter);
 	s->nlibs = nlibs;
 	for (key = 0; key < nlibs; key++) {
 		struct tlstop_lib_counters *sum = &s->lib[key];

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "kfilter.h"
 #include "stats.h"
 #include "targets.h"
 
@@ -26,6 +27,8 @@ int tracer_open(struct tracer **tr, const struct tracer_config *cfg, char **caus
 /* The target_ops.attach implementation: arg is the tracer. */
 int tracer_attach_file(void *arg, struct target_file *f, int fd, char **cause);
 int tracer_ringbuf_map_fd(const struct tracer *tr);
+/* The prefilter's rule maps, for kfilter_set(). */
+void tracer_kf_maps(const struct tracer *tr, struct kfilter_maps *m);
 void tracer_read_counters(const struct tracer *tr, struct stats *s, uint32_t nlibs);
 void tracer_close(struct tracer *tr);
 

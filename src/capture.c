@@ -14,6 +14,8 @@ struct pending {
 	uint8_t *buf;
 	uint32_t next_off;
 	bool lost;
+	struct call_skip *skips;
+	uint32_t nskips;
 };
 
 struct capture {
@@ -36,13 +38,15 @@ struct capture *capture_new(const struct capture_ops *ops, void *arg, struct sta
 }
 
 static void emit(struct capture *c, const struct tlstop_data *hdr, const uint8_t *data,
-		 bool lost)
+		 bool lost, const struct call_skip *skips, uint32_t nskips)
 {
 	struct tls_call call = {
 		.hdr = hdr,
 		.data = data,
 		.data_len = hdr->captured_len,
 		.lost = lost,
+		.skips = skips,
+		.nskips = nskips,
 	};
 
 	c->stats->calls++;
@@ -60,7 +64,8 @@ static void pending_finish(struct capture *c, struct pending **link)
 	struct pending *p = *link;
 
 	*link = p->next;
-	emit(c, &p->hdr, p->buf, p->lost);
+	emit(c, &p->hdr, p->buf, p->lost, p->skips, p->nskips);
+	free(p->skips);
 	free(p->buf);
 	free(p);
 }
@@ -75,11 +80,25 @@ static struct pending **pending_find(struct capture *c, uint32_t tid)
 	return NULL;
 }
 
+static int add_skip(struct pending *p, const struct tlstop_data *d)
+{
+	struct call_skip *n = realloc(p->skips, (p->nskips + 1) * sizeof(*n));
+
+	if (!n)
+		return -1;
+	p->skips = n;
+	n[p->nskips].off = d->offset;
+	n[p->nskips].len = d->chunk_len;
+	p->nskips++;
+	return 0;
+}
+
 static int feed_data(struct capture *c, const struct tlstop_data *d, size_t size)
 {
 	struct pending **link = pending_find(c, d->tid), *p;
+	bool skip = d->flags & TLSTOP_F_SKIP;
 
-	if (size < sizeof(*d) + d->chunk_len || d->captured_len > d->len ||
+	if (size < sizeof(*d) + (skip ? 0 : d->chunk_len) || d->captured_len > d->len ||
 	    d->chunk_len > d->captured_len || d->offset > d->captured_len - d->chunk_len)
 		return -1;
 
@@ -91,7 +110,9 @@ static int feed_data(struct capture *c, const struct tlstop_data *d, size_t size
 	}
 	if (!link && d->offset == 0 && (d->flags & TLSTOP_F_LAST)) {
 		/* the common case: the whole call in one record, no copy */
-		emit(c, d, d->data, d->chunk_len != d->captured_len);
+		struct call_skip all = { 0, d->chunk_len };
+
+		emit(c, d, skip ? NULL : d->data, d->chunk_len != d->captured_len, &all, skip);
 		return 0;
 	}
 	if (!link) {
@@ -111,7 +132,10 @@ static int feed_data(struct capture *c, const struct tlstop_data *d, size_t size
 	p = *link;
 	if (d->offset != p->next_off)
 		p->lost = true;
-	memcpy(p->buf + d->offset, d->data, d->chunk_len);
+	if (!skip)
+		memcpy(p->buf + d->offset, d->data, d->chunk_len);
+	else if (add_skip(p, d))
+		p->lost = true;
 	p->next_off = d->offset + d->chunk_len;
 	if (d->flags & TLSTOP_F_LAST) {
 		p->hdr.flags |= d->flags & TLSTOP_F_LAST;
@@ -169,6 +193,7 @@ void capture_free(struct capture *c)
 		struct pending *p = c->pending;
 
 		c->pending = p->next;
+		free(p->skips);
 		free(p->buf);
 		free(p);
 	}

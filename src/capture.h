@@ -11,11 +11,19 @@
 #include "stats.h"
 #include "tlstop.h"
 
+/* A range of a call the in-kernel prefilter did not copy (TLSTOP_F_SKIP). */
+struct call_skip {
+	uint32_t off;
+	uint32_t len;
+};
+
 struct tls_call {
 	const struct tlstop_data *hdr; /* fields of the first record; data[] unused */
 	const uint8_t *data; /* captured_len bytes; gaps are zero when lost */
 	uint32_t data_len;
 	bool lost; /* records of this call were lost */
+	const struct call_skip *skips; /* in order; their bytes in data are zero */
+	uint32_t nskips;
 };
 
 struct capture_ops {

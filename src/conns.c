@@ -249,10 +249,8 @@ static void feed(struct conn *c, bool out, const uint8_t *p, size_t n, uint64_t 
 	}
 }
 
-static void gap(struct conns *t, struct conn *c, bool out, uint64_t n, uint64_t ts)
+static void skip_bytes(struct conn *c, bool out, uint64_t n, uint64_t ts)
 {
-	t->cfg.cnt->gaps++;
-	t->cfg.cnt->gap_bytes += n;
 	if (c->proto == CONN_H1)
 		h1_gap(c->h1, out, n, ts);
 	else if (c->proto == CONN_H2)
@@ -261,10 +259,27 @@ static void gap(struct conns *t, struct conn *c, bool out, uint64_t n, uint64_t 
 		c->seen_payload = true;
 }
 
+static void gap(struct conns *t, struct conn *c, bool out, uint64_t n, uint64_t ts)
+{
+	t->cfg.cnt->gaps++;
+	t->cfg.cnt->gap_bytes += n;
+	skip_bytes(c, out, n, ts);
+}
+
+/* Bytes the in-kernel prefilter kept back: the decoders skip them as they
+ * skip a gap, but they are not a loss. */
+static void skipped(struct conns *t, struct conn *c, bool out, uint64_t n, uint64_t ts)
+{
+	t->cfg.cnt->kfiltered++;
+	t->cfg.cnt->kfiltered_bytes += n;
+	skip_bytes(c, out, n, ts);
+}
+
 void conns_call(struct conns *t, const struct tls_call *call)
 {
 	const struct tlstop_data *d = call->hdr;
 	bool out = d->dir == TLSTOP_DIR_OUT;
+	uint32_t pos = 0;
 	struct conn *c;
 
 	if (!d->len)
@@ -283,7 +298,16 @@ void conns_call(struct conns *t, const struct tls_call *call)
 		gap(t, c, out, d->len, d->ts_ns);
 		return;
 	}
-	feed(c, out, call->data, call->data_len, d->ts_ns);
+	for (uint32_t i = 0; i < call->nskips; i++) {
+		const struct call_skip *k = &call->skips[i];
+
+		if (k->off > pos)
+			feed(c, out, call->data + pos, k->off - pos, d->ts_ns);
+		skipped(t, c, out, k->len, d->ts_ns);
+		pos = k->off + k->len;
+	}
+	if (call->data_len > pos)
+		feed(c, out, call->data + pos, call->data_len - pos, d->ts_ns);
 	if (d->len > call->data_len)
 		gap(t, c, out, d->len - call->data_len, d->ts_ns);
 }

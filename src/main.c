@@ -6,10 +6,12 @@
 #include <unistd.h>
 
 #include "filter.h"
+#include "kfilter.h"
 #include "options.h"
 #include "output.h"
 #include "run.h"
 #include "session.h"
+#include "strbuf.h"
 #include "ui.h"
 
 /* -f or the trailing FILTER, compiled once; one that does not compile is
@@ -24,6 +26,24 @@ static int compile_filter(const struct options *o, struct filter **f)
 	if (!o->json)
 		fprintf(stderr, "  %s\n  %*s^\n", o->filter, (int)err.offset, "");
 	return -1;
+}
+
+/* --explain: the lowering alone, no privileges needed */
+static void explain(const struct options *o, const struct filter *f)
+{
+	struct kfilter *k = kfilter_new(NULL, o->sample);
+	struct strbuf sb = { 0 };
+	char *cause = NULL;
+
+	if (!k || kfilter_update(k, &f, 1, &cause)) {
+		report(o->json, "error", "%s", cause ? cause : "out of memory");
+	} else {
+		filter_explain(f, kfilter_rules(k), o->sample, o->no_unicode, &sb);
+		fputs(sb_str(&sb), stdout);
+	}
+	free(cause);
+	sb_free(&sb);
+	kfilter_free(k);
 }
 
 static int run_ui(struct options *o)
@@ -73,6 +93,12 @@ int main(int argc, char **argv)
 	if (compile_filter(&o, &f)) {
 		options_free(&o);
 		return RUN_USAGE;
+	}
+	if (o.explain) {
+		explain(&o, f);
+		filter_free(f);
+		options_free(&o);
+		return RUN_OK;
 	}
 	if (!o.batch && !o.list_targets && !o.tui) {
 		const char *term = getenv("TERM");

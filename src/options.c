@@ -27,6 +27,8 @@ enum {
 	OPT_TUI,
 	OPT_MOUSE,
 	OPT_SPEED,
+	OPT_SAMPLE,
+	OPT_EXPLAIN,
 };
 
 struct option_entry {
@@ -50,6 +52,10 @@ static const struct option_entry entries[] = {
 	  "print the per-method table (calls/s, errors, p50/p99 latency) every --delay seconds instead of messages" },
 	{ "no-mask", OPT_NO_MASK, NULL,
 	  "show authorization, cookie and API-key header values in clear (masked by default)" },
+	{ "explain", OPT_EXPLAIN, NULL,
+	  "print what the filter leaves to the kernel and what stays in userspace, and exit" },
+	{ "sample", OPT_SAMPLE, "N",
+	  "keep one connection in N, chosen at random in the kernel (whole connections)" },
 	{ "pid", 'p', "PID[,PID...]", "trace only these processes" },
 	{ "comm", 'c', "NAME", "trace only processes with this command name" },
 	{ "count", 'n', "N", "stop after N messages (TLS calls with --raw)" },
@@ -285,6 +291,18 @@ static int apply(struct options *o, const struct option_entry *e, const char *ar
 	case OPT_MOUSE:
 		o->mouse = true;
 		break;
+	case OPT_EXPLAIN:
+		o->explain = true;
+		break;
+	case OPT_SAMPLE: {
+		char *end;
+		unsigned long n = strtoul(arg, &end, 10);
+
+		if (end == arg || *end || n < 1 || n > 1000000)
+			return bad_value(cause, e->name, arg, "a whole number from 1 to 1000000");
+		o->sample = n;
+		break;
+	}
 	case OPT_SPEED:
 		if (parse_seconds(arg, &o->speed) || o->speed == 0)
 			return bad_value(cause, e->name, arg, "a positive factor, such as 1, 10 or 0.5");

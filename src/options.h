@@ -37,6 +37,8 @@ struct options {
 	bool tui; /* --tui: the view even when stdout is not a terminal */
 	bool no_color, no_unicode, mouse;
 	double speed; /* replay pace factor; 0: not given */
+	uint32_t sample; /* --sample N: keep one connection in N; 0: all */
+	bool explain; /* print what the filter leaves to the kernel and exit */
 };
 
 enum options_result {

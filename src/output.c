@@ -207,7 +207,8 @@ static void call_json(struct output *o, const struct tls_call *call)
 	json_bool(&w, d->flags & TLSTOP_F_TRUNCATED);
 	json_key(&w, "lost");
 	json_bool(&w, call->lost);
-	output_json_bytes(&w, "data", "data_b64", call->data, call->data_len);
+	/* a call the prefilter kept back whole has no data */
+	output_json_bytes(&w, "data", "data_b64", call->data, call->data ? call->data_len : 0);
 	json_object_end(&w);
 }
 
@@ -257,7 +258,7 @@ static void call_text(struct output *o, const struct tls_call *call)
 		fprintf(o->f, "[captured %u of %u] ", call->data_len, d->len);
 	if (call->lost)
 		fputs("[records lost] ", o->f);
-	output_preview(o->f, call->data, call->data_len, TEXT_PREVIEW);
+	output_preview(o->f, call->data, call->data ? call->data_len : 0, TEXT_PREVIEW);
 	fputc('\n', o->f);
 }
 
@@ -334,6 +335,19 @@ static void stats_json(struct output *o, const struct stats *s, uint64_t now_ns)
 	json_u64(&w, s->incomplete_calls);
 	json_key(&w, "bad_records");
 	json_u64(&w, s->bad_records);
+	json_object_end(&w);
+	json_key(&w, "kernel_filter");
+	json_object_begin(&w);
+	json_key(&w, "calls");
+	json_u64(&w, s->kfilter.calls);
+	json_key(&w, "bytes");
+	json_u64(&w, s->kfilter.bytes);
+	json_key(&w, "streams");
+	json_u64(&w, s->kfilter.streams);
+	json_key(&w, "conns_sampled_out");
+	json_u64(&w, s->kfilter.conns_sampled_out);
+	json_key(&w, "path_unknown");
+	json_u64(&w, s->kfilter.path_unknown);
 	json_object_end(&w);
 	json_key(&w, "decoder");
 	json_object_begin(&w);
@@ -412,6 +426,13 @@ static void stats_text(struct output *o, const struct stats *s, uint64_t now_ns)
 		ts, (unsigned long long)s->proto.messages, (unsigned long long)s->proto.unknown_paths,
 		(unsigned long long)s->proto.decode_errors, (unsigned long long)s->proto.gaps,
 		(unsigned long long)s->proto.gap_bytes, (unsigned long long)s->evicted_msgs);
+	/* not losses: what the filter could never match */
+	if (s->kfilter.calls || s->kfilter.bytes || s->kfilter.conns_sampled_out)
+		fprintf(o->f,
+			"%s kernel filter: kept back %llu B (%llu whole calls), %llu requests, %llu connections sampled out\n",
+			ts, (unsigned long long)s->kfilter.bytes, (unsigned long long)s->kfilter.calls,
+			(unsigned long long)s->kfilter.streams,
+			(unsigned long long)s->kfilter.conns_sampled_out);
 	for (uint32_t i = 0; i < s->nlibs; i++) {
 		const struct lib_info *lib = libs_get(o->libs, i);
 		const struct tlstop_lib_counters *c = &s->lib[i];

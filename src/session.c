@@ -20,11 +20,13 @@
 #include "capture.h"
 #include "demo.h"
 #include "filter.h"
+#include "kfilter.h"
 #include "pipeline.h"
 #include "privs.h"
 #include "record.h"
 #include "run.h"
 #include "session.h"
+#include "strbuf.h"
 
 /* the reader drains the ring buffer at every tick: the kernel wakes it only
  * when the buffer fills up, so this bounds how late a quiet stream shows */
@@ -71,6 +73,7 @@ struct session {
 	struct capture *capture;
 	struct pipeline *pipeline;
 	struct tracer *tracer;
+	struct kfilter *kf; /* the rules in the kernel */
 	struct targets *targets;
 	struct demo *demo;
 	struct ring_buffer *rb;
@@ -727,9 +730,16 @@ static int open_tracing(struct session *s, bool *found, char **cause)
 		.npids = o->npids,
 		.ringbuf_bytes = RINGBUF_BYTES,
 	};
+	struct kfilter_maps maps;
 
 	if (tracer_open(&s->tracer, &cfg, cause))
 		return open_failed(cause, RUN_CANNOT_TRACE, "cannot load the BPF programs");
+	tracer_kf_maps(s->tracer, &maps);
+	s->kf = kfilter_new(&maps, o->sample);
+	if (!s->kf)
+		return open_failed(cause, RUN_CANNOT_TRACE, "out of memory");
+	if (o->sample > 1 && kfilter_update(s->kf, NULL, 0, cause))
+		return open_failed(cause, RUN_CANNOT_TRACE, "cannot set --sample");
 	s->targets = targets_new("/proc", &target_ops, s, &s->libs, cfg.self);
 	if (open_pipeline(s) || !s->targets)
 		return open_failed(cause, RUN_CANNOT_TRACE, "out of memory");
@@ -870,6 +880,7 @@ static int stop_capture(struct session *s, char **cause)
 	ring_buffer__free(s->rb);
 	s->rb = NULL;
 	/* detach before anything else so the traced programs stop paying */
+	kfilter_free(s->kf);
 	tracer_close(s->tracer);
 	s->tracer = NULL;
 	demo_stop(s->demo);
@@ -972,6 +983,28 @@ int session_close(struct session *s)
 void session_set_filter(struct session *s, const struct filter *f)
 {
 	pipeline_set_filter(s->pipeline, f, &s->env);
+	/* --raw prints every call whatever the filter */
+	if (!s->o->raw)
+		session_set_kernel_filters(s, &f, 1);
+}
+
+void session_set_kernel_filters(struct session *s, const struct filter *const *fs, size_t n)
+{
+	char *cause = NULL;
+
+	if (!s->kf)
+		s->kf = kfilter_new(NULL, s->o->sample);
+	if (s->kf && kfilter_update(s->kf, fs, n, &cause))
+		session_log(s, SESSION_WARN, "%s", cause ? cause : "out of memory");
+	free(cause);
+}
+
+void session_explain(const struct session *s, bool ascii, struct strbuf *sb)
+{
+	if (s->kf)
+		kfilter_explain(s->kf, ascii, sb);
+	else
+		sb_adds(sb, "kernel: nothing (no capture)\n");
 }
 
 struct store *session_store(const struct session *s)

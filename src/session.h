@@ -64,6 +64,12 @@ bool session_at_end(const struct session *s);
 /* The message filter of batch output and --stats (NULL: everything).
  * The session does not take f. */
 void session_set_filter(struct session *s, const struct filter *f);
+/* The in-kernel prefilter keeps what any of fs could match (the screens'
+ * filters); it never hides more than they do. */
+void session_set_kernel_filters(struct session *s, const struct filter *const *fs, size_t n);
+struct strbuf;
+/* What went to the kernel and what stays in userspace, one item a line. */
+void session_explain(const struct session *s, bool ascii, struct strbuf *sb);
 
 /* Read access for the UI. Pointers stay valid until session_close(); what
  * they point to changes at every session_step(). */

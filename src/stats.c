@@ -10,9 +10,12 @@ struct stats_wire {
 	struct tlstop_lib_counters lib[];
 };
 
+/* The prefilter's counters follow the libraries; recordings made before
+ * the prefilter existed end with the libraries. */
 size_t stats_encoded_max(void)
 {
-	return sizeof(struct stats_wire) + TLSTOP_MAX_LIBS * sizeof(struct tlstop_lib_counters);
+	return sizeof(struct stats_wire) + TLSTOP_MAX_LIBS * sizeof(struct tlstop_lib_counters) +
+	       sizeof(struct tlstop_kf_counters);
 }
 
 size_t stats_encode(const struct stats *s, void *buf)
@@ -23,18 +26,25 @@ size_t stats_encode(const struct stats *s, void *buf)
 	w->nlibs = s->nlibs;
 	w->pad = 0;
 	memcpy(w->lib, s->lib, s->nlibs * sizeof(s->lib[0]));
-	return sizeof(*w) + s->nlibs * sizeof(s->lib[0]);
+	memcpy(&w->lib[s->nlibs], &s->kfilter, sizeof(s->kfilter));
+	return sizeof(*w) + s->nlibs * sizeof(s->lib[0]) + sizeof(s->kfilter);
 }
 
 int stats_decode(struct stats *s, const void *buf, size_t len)
 {
 	const struct stats_wire *w = buf;
+	size_t libs;
 
-	if (len < sizeof(*w) || w->nlibs > TLSTOP_MAX_LIBS ||
-	    len != sizeof(*w) + w->nlibs * sizeof(w->lib[0]))
+	if (len < sizeof(*w) || w->nlibs > TLSTOP_MAX_LIBS)
+		return -1;
+	libs = sizeof(*w) + w->nlibs * sizeof(w->lib[0]);
+	if (len != libs && len != libs + sizeof(s->kfilter))
 		return -1;
 	s->kernel = w->kernel;
 	s->nlibs = w->nlibs;
 	memcpy(s->lib, w->lib, w->nlibs * sizeof(w->lib[0]));
+	memset(&s->kfilter, 0, sizeof(s->kfilter));
+	if (len > libs)
+		memcpy(&s->kfilter, &w->lib[w->nlibs], sizeof(s->kfilter));
 	return 0;
 }

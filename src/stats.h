@@ -11,6 +11,7 @@
 
 struct stats {
 	struct tlstop_counters kernel;
+	struct tlstop_kf_counters kfilter; /* what the prefilter kept back: not losses */
 	struct tlstop_lib_counters lib[TLSTOP_MAX_LIBS];
 	uint32_t nlibs;
 	/* userspace, from the records received */

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "strbuf.h"
 #include "textpane.h"
 
 static void losses(struct ui *ui, struct lines *l)
@@ -80,8 +81,16 @@ static void libraries(struct ui *ui, struct lines *l)
 
 static void filters(struct ui *ui, struct lines *l)
 {
+	struct strbuf sb = { 0 };
+	const char *p, *nl;
+
 	lines_add(l, R_TITLE, 0, "Filters");
-	lines_add(l, R_NORMAL, 0, "  kernel: nothing pushed down; every call is captured");
+	session_explain(ui->s, !ui->utf8, &sb);
+	for (p = sb_str(&sb); *p; p = *nl ? nl + 1 : nl) {
+		nl = p + strcspn(p, "\n");
+		lines_add(l, R_NORMAL, 0, "  %.*s", (int)(nl - p), p);
+	}
+	sb_free(&sb);
 	for (int i = 0; i < 2; i++) {
 		const struct view *v = ui->tabs[i];
 

@@ -18,6 +18,7 @@
 #include "methods.h"
 #include "prompt.h"
 #include "run.h"
+#include "strbuf.h"
 #include "term.h"
 #include "ui.h"
 
@@ -69,6 +70,21 @@ static void view_free(struct view *v)
 	v->ops->free(v);
 }
 
+/* The kernel keeps what any screen with a filter could show. */
+static void push_kernel_filters(struct ui *ui)
+{
+	const struct filter *fs[3 + sizeof(ui->stack) / sizeof(ui->stack[0])];
+	size_t n = 0;
+
+	for (int i = 0; i < 3; i++)
+		if (ui->tabs[i] && ui->tabs[i]->ops->count)
+			fs[n++] = ui->tabs[i]->filter;
+	for (int i = 0; i < ui->depth; i++)
+		if (ui->stack[i]->ops->count)
+			fs[n++] = ui->stack[i]->filter;
+	session_set_kernel_filters(ui->s, fs, n);
+}
+
 void ui_push(struct ui *ui, struct view *v)
 {
 	struct view *parent = ui_top(ui);
@@ -86,6 +102,7 @@ void ui_push(struct ui *ui, struct view *v)
 	if (parent->filter && v->ops->count && !v->filter)
 		v->filter = filter_copy(parent->filter);
 	ui->stack[ui->depth++] = v;
+	push_kernel_filters(ui);
 	v->dirty = true;
 	if (!ui->paused)
 		v->ops->update(ui, v, true);
@@ -97,6 +114,7 @@ bool ui_pop(struct ui *ui)
 		return false;
 	view_free(ui->stack[--ui->depth]);
 	ui_top(ui)->dirty = true;
+	push_kernel_filters(ui);
 	return true;
 }
 
@@ -121,6 +139,7 @@ int ui_set_filter(struct ui *ui, struct view *v, const char *expr, struct filter
 	v->dirty = true;
 	session_log(ui->s, SESSION_INFO, "filter on %s: %s", v->ops->name,
 		    f ? filter_text(f) : "(none)");
+	push_kernel_filters(ui);
 	/* the user asked: the view shows the new filter even when paused */
 	v->ops->update(ui, v, true);
 	return 0;
@@ -297,12 +316,16 @@ static void set_delay(struct ui *ui, const char *text)
 	ui_flash(ui, false, "tables refresh every %.2f s", d);
 }
 
+/* The first line (the kernel's share) in the bar; all of it in Events. */
 static void explain_filter(struct ui *ui)
 {
-	struct view *v = ui_top(ui);
+	struct strbuf sb = { 0 };
+	const char *text;
 
-	ui_flash(ui, false, "kernel: nothing (every message is captured) · userspace: %s",
-		 v->filter ? filter_text(v->filter) : "no filter");
+	session_explain(ui->s, !ui->utf8, &sb);
+	text = sb_str(&sb);
+	ui_flash(ui, false, "%.*s (all in Events, Filters)", (int)strcspn(text, "\n"), text);
+	sb_free(&sb);
 }
 
 static void run_command(struct ui *ui, const char *cmd)

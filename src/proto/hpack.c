@@ -201,14 +201,18 @@ long hpack_huffman_decode(const uint8_t *in, size_t n, char *out)
 	return huff.accept[state] ? (long)o : -1;
 }
 
+size_t hpack_huffman_bits(const char *s, size_t n)
+{
+	size_t bits = 0;
+
+	for (size_t i = 0; i < n; i++)
+		bits += hpack_huff_codes[(uint8_t)s[i]].len;
+	return bits;
+}
+
 size_t hpack_huffman_len(const char *s, size_t n)
 {
-	uint64_t bits = 0;
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		bits += hpack_huff_codes[(uint8_t)s[i]].len;
-	return (bits + 7) / 8;
+	return (hpack_huffman_bits(s, n) + 7) / 8;
 }
 
 size_t hpack_huffman_encode(const char *s, size_t n, uint8_t *out)

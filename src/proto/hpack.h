@@ -55,6 +55,7 @@ void hpack_decoder_settings(struct hpack_decoder *d, uint32_t max);
  * or -1 on an invalid code (EOS inside, padding over 7 bits or not ones). */
 long hpack_huffman_decode(const uint8_t *in, size_t n, char *out);
 size_t hpack_huffman_len(const char *s, size_t n); /* encoded bytes */
+size_t hpack_huffman_bits(const char *s, size_t n); /* encoded bits, before padding */
 size_t hpack_huffman_encode(const char *s, size_t n, uint8_t *out);
 
 /* encoder */

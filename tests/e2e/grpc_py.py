@@ -12,9 +12,22 @@ protobuf encoded by hand.
   grpc_py.py client --port P --cert C
       one channel (one TLS connection), the three calls one after the other;
       one JSON line per call: {"call", "code", "details", "replies": [hex]}
+  grpc_py.py ab-server --cert C --key K
+      serves pkg.A and pkg.B, each with Call (unary-unary), like server; a
+      request is 1: "<service> request <n> <filler>" 2: <n> 3: <reply size>
+      (ab_request), the reply 1: "<service> reply <n> <filler>" 2: <n>
+      (ab_reply); any other request fails INVALID_ARGUMENT
+  grpc_py.py ab-client --port P --cert C [--calls N] [--request-size S]
+                       [--reply-size S] [--wait-file F]
+      one channel, N calls of each service alternating /pkg.A/Call,
+      /pkg.B/Call (n = 1..N per service), string fields of the given sizes;
+      with --wait-file, grpc (so libssl) is loaded, then the client waits for
+      F to exist before it connects; one JSON line per call: {"call", "n",
+      "code", "details", "request_len", "reply_len", "reply_ok"}
 """
 import argparse
 import json
+import os
 import sys
 import time
 from concurrent import futures
@@ -22,6 +35,9 @@ from concurrent import futures
 import grpc
 
 SERVICE = "pkg.Echo"
+AB_SERVICES = ("pkg.A", "pkg.B")
+# the filler of ab_text(): recognisable, printable, not protobuf
+FILLER = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 
 def varint(v):
@@ -88,23 +104,59 @@ def stream(request, context):
         yield pb_string(1, "item-%d" % i) + pb_uint(2, i)
 
 
-def serve(a):
+def ab_text(service, kind, n, size):
+    """size bytes: "pkg.A request 0007 " then the filler, repeated."""
+    head = "%s %s %04d " % (service, kind, n)
+    if size < len(head):
+        raise SystemExit("grpc_py: a string field of %d bytes cannot hold %r" % (size, head))
+    return (head + FILLER * (size // len(FILLER) + 1))[:size]
+
+
+def ab_request(service, n, size, reply_size):
+    return pb_string(1, ab_text(service, "request", n, size)) + pb_uint(2, n) + \
+        pb_uint(3, reply_size)
+
+
+def ab_reply(service, n, size):
+    return pb_string(1, ab_text(service, "reply", n, size)) + pb_uint(2, n)
+
+
+def ab_handler(service):
+    def call_handler(request, context):
+        req = pb_decode(request)
+        n, reply_size = req.get(2, 0), req.get(3, 0)
+        if request != ab_request(service, n, len(req.get(1, "")), reply_size):
+            context.abort(grpc.StatusCode.INVALID_ARGUMENT, "unexpected request")
+        return ab_reply(service, n, reply_size)
+    return grpc.method_handlers_generic_handler(service, {
+        "Call": grpc.unary_unary_rpc_method_handler(call_handler)})
+
+
+def run_server(a, handlers):
     with open(a.cert, "rb") as f:
         cert = f.read()
     with open(a.key, "rb") as f:
         key = f.read()
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
-    server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(SERVICE, {
-        "Unary": grpc.unary_unary_rpc_method_handler(unary),
-        "Lookup": grpc.unary_unary_rpc_method_handler(lookup),
-        "Stream": grpc.unary_stream_rpc_method_handler(stream),
-    }),))
+    server.add_generic_rpc_handlers(handlers)
     port = server.add_secure_port("127.0.0.1:0", grpc.ssl_server_credentials([(key, cert)]))
     if not port:
         raise SystemExit("grpc_py: add_secure_port failed")
     server.start()
     print(json.dumps({"port": port}), flush=True)
     server.wait_for_termination()
+
+
+def serve(a):
+    run_server(a, (grpc.method_handlers_generic_handler(SERVICE, {
+        "Unary": grpc.unary_unary_rpc_method_handler(unary),
+        "Lookup": grpc.unary_unary_rpc_method_handler(lookup),
+        "Stream": grpc.unary_stream_rpc_method_handler(stream),
+    }),))
+
+
+def ab_serve(a):
+    run_server(a, tuple(ab_handler(s) for s in AB_SERVICES))
 
 
 def call(a, ch, name, request, streaming=False):
@@ -120,16 +172,51 @@ def call(a, ch, name, request, streaming=False):
                       "replies": [r.hex() for r in replies]}), flush=True)
 
 
-def client(a):
+def channel(a):
     with open(a.cert, "rb") as f:
         cert = f.read()
     creds = grpc.ssl_channel_credentials(root_certificates=cert)
     opts = [("grpc.ssl_target_name_override", "localhost"), ("grpc.enable_http_proxy", 0)]
-    with grpc.secure_channel("127.0.0.1:%d" % a.port, creds, options=opts) as ch:
-        grpc.channel_ready_future(ch).result(timeout=a.timeout)
+    ch = grpc.secure_channel("127.0.0.1:%d" % a.port, creds, options=opts)
+    grpc.channel_ready_future(ch).result(timeout=a.timeout)
+    return ch
+
+
+def client(a):
+    with channel(a) as ch:
         call(a, ch, "Unary", pb_string(1, "hello") + pb_uint(2, 42))
         call(a, ch, "Lookup", pb_string(1, "nothing") + pb_uint(2, 7))
         call(a, ch, "Stream", pb_string(1, "three") + pb_uint(2, 3), streaming=True)
+
+
+def ab_call(a, ch, service, n):
+    path = "/%s/Call" % service
+    request = ab_request(service, n, a.request_size, a.reply_size)
+    reply, code, details = b"", grpc.StatusCode.OK, ""
+    try:
+        reply = ch.unary_unary(path)(request, timeout=a.timeout)
+    except grpc.RpcError as e:
+        code, details = e.code(), e.details()
+    print(json.dumps({"call": path, "n": n, "code": code.name, "details": details,
+                      "request_len": len(request), "reply_len": len(reply),
+                      "reply_ok": reply == ab_reply(service, n, a.reply_size)}), flush=True)
+
+
+def wait_file(path, timeout):
+    end = time.monotonic() + timeout
+    while not os.path.exists(path):
+        if time.monotonic() > end:
+            raise SystemExit("grpc_py: no %s after %g s" % (path, timeout))
+        time.sleep(0.05)
+
+
+def ab_client(a):
+    if a.wait_file:
+        wait_file(a.wait_file, 60)
+    with channel(a) as ch:
+        for n in range(1, a.calls + 1):
+            for service in AB_SERVICES:
+                ab_call(a, ch, service, n)
 
 
 def main():
@@ -145,6 +232,19 @@ def main():
     c.add_argument("--cert", required=True)
     c.add_argument("--timeout", type=float, default=10)
     c.set_defaults(fn=client)
+    s = sub.add_parser("ab-server")
+    s.add_argument("--cert", required=True)
+    s.add_argument("--key", required=True)
+    s.set_defaults(fn=ab_serve)
+    c = sub.add_parser("ab-client")
+    c.add_argument("--port", type=int, required=True)
+    c.add_argument("--cert", required=True)
+    c.add_argument("--timeout", type=float, default=10)
+    c.add_argument("--calls", type=int, default=40, help="calls per service")
+    c.add_argument("--request-size", type=int, default=4000, help="bytes of field 1")
+    c.add_argument("--reply-size", type=int, default=5000, help="bytes of field 1")
+    c.add_argument("--wait-file", help="connect once this file exists")
+    c.set_defaults(fn=ab_client)
     a = p.parse_args()
     a.fn(a)
 

@@ -1,0 +1,647 @@
+/* kf_logic.h - the decisions of the in-kernel prefilter: which bytes of a
+ * TLS call can never belong to a message the filter accepts. Compiled into
+ * the BPF programs and, unchanged, into the userspace model the property
+ * test runs, so both answer the same.
+ *
+ * The includer provides, before including this file:
+ *   KF_READ(dst, n, base, off)   copy n bytes of the call at base + off into
+ *                                dst; 0 or an error
+ *   KF_LOOP(n, cb, ctx)          run long cb(i, ctx) for i < n until it
+ *                                returns 1 (bpf_loop)
+ *   kf_stream_get(key)           struct kf_stream * or NULL
+ *   kf_stream_put(key, v), kf_stream_del(key)
+ *   kf_ins_get(key)              struct tlstop_kf_path_key * or NULL
+ *   kf_ins_put(key, v)
+ *   kf_path_match(key)           true when a prefix covers the key
+ *   kf_new_id()                  a random 64-bit connection id
+ *   KF_COPY(dst, src, n)         copy n bytes between the scratch buffers
+ *
+ * Every rule errs on the side of passing bytes: what cannot be read or
+ * parsed is delivered, and a connection whose framing is lost is delivered
+ * whole from then on. */
+#ifndef TLSTOP_KF_LOGIC_H
+#define TLSTOP_KF_LOGIC_H
+
+#define KF_WIN 512 /* header block bytes examined */
+#define KF_H1_PEEK 128 /* request line bytes examined */
+#define KF_MAX_SEGS 32 /* dropped ranges in one call */
+#define KF_MAX_FRAMES 2048 /* frames walked in one call */
+#define KF_MAX_FIELDS 64 /* HPACK representations walked in one block */
+#define KF_H2_PREFACE_LEN 24
+#define KF_FRAME_HDR 9
+
+enum kf_proto {
+	KF_P_NEW = 0, /* not recognised yet */
+	KF_P_H1,
+	KF_P_H2,
+};
+
+/* One direction of a connection. */
+struct kf_dir {
+	__u32 remain; /* payload bytes of the current frame still to come */
+	__u32 ins; /* HPACK insertions walked since the start */
+	__u8 sync; /* HTTP/2 framing known at the current position */
+	__u8 drop; /* the current frame's payload is dropped */
+	__u8 seen; /* a call went this way */
+	__u8 hpack_lost; /* a header block was not walked: indexes unknown */
+	__u8 hdr_have; /* bytes of a frame header cut by the call's end */
+	__u8 pad[3];
+	__u8 hdr[32]; /* room for a masked offset plus a masked length */
+};
+
+/* Per (pid, SSL*). id is random so that streams and table entries of an
+ * earlier connection that used the same SSL* are never taken for ours. */
+struct kf_conn {
+	__u64 id;
+	__u32 sample_n; /* rate the sampling decision was made at, 0: none */
+	__u32 h1_gen; /* generation of the rules h1_reject was decided by */
+	__u8 proto; /* enum kf_proto */
+	__u8 sampled_out;
+	__u8 h1_reject; /* the current HTTP/1 request matched no prefix */
+	__u8 pad[5];
+	struct kf_dir dir[2];
+};
+
+struct kf_stream_key {
+	__u64 conn;
+	__u32 stream;
+	__u32 pad;
+};
+
+/* An HTTP/2 stream whose :path matched no prefix. */
+struct kf_stream {
+	__u32 gen;
+	__u8 closed; /* bit per direction that sent END_STREAM */
+	__u8 pad[3];
+};
+
+/* A :path the peer inserted into its HPACK table, by insertion number. */
+struct kf_ins_key {
+	__u64 conn;
+	__u32 abs;
+	__u32 dir;
+};
+
+struct kf_seg {
+	__u32 off;
+	__u32 len;
+};
+
+/* The cursor of a header block walk. */
+struct kf_hwalk {
+	__u32 i; /* in win */
+	__u32 end;
+	__u32 ins; /* insertions in this block so far */
+	__u8 path; /* enum kf_path_state */
+	__u8 bad; /* malformed or past the window: insertions unknown */
+	__u8 done;
+	__u8 dyn; /* dynamic indexes can be resolved */
+};
+
+/* Per-CPU scratch of one call's decisions. Loop state lives here rather
+ * than on the stack: the verifier then need not follow every value a
+ * cursor takes, and the loops verify in a few passes. */
+struct kf_scratch {
+	__u32 pos; /* next byte of the call to walk */
+	__u32 tmp; /* see kf_opaque() */
+	struct kf_hwalk h;
+	__u8 win[KF_WIN + TLSTOP_KF_PATH_MAX]; /* a key is copied whole from any offset */
+	struct tlstop_kf_path_key key;
+	struct kf_seg segs[KF_MAX_SEGS]; /* dropped ranges, in order */
+	__u32 nsegs;
+	__u32 dropped; /* bytes in segs */
+	__u32 rejected; /* streams or requests rejected by this call */
+	__u32 unknown; /* requests whose path could not be read */
+};
+
+/* What a call's walk needs, constant during it; on the stack for the loop
+ * callbacks. */
+struct kf_walk {
+	__u64 base; /* the call's buffer */
+	__u32 len; /* bytes the call processed */
+	__u32 gen;
+	__u32 dirn;
+	struct kf_conn *conn;
+	struct kf_dir *dir;
+	struct kf_scratch *s;
+};
+
+/* No constant arrays here: clang 14 gives .rodata strings a BTF the kernel
+ * refuses, so literals are spelt as words. */
+
+static __always_inline __u8 kf_win(const struct kf_scratch *s, __u32 i)
+{
+	return s->win[i & (KF_WIN - 1)];
+}
+
+/* x as a value the verifier no longer knows: what follows is then checked
+ * once rather than once per value a parse can yield. */
+static __always_inline __u32 kf_opaque(struct kf_scratch *s, __u32 x)
+{
+	*(volatile __u32 *)&s->tmp = x;
+	return *(volatile __u32 *)&s->tmp;
+}
+
+static __always_inline __u64 kf_win_u64(const struct kf_scratch *s, __u32 off)
+{
+	__u64 v = 0;
+
+	for (__u32 i = 0; i < 8; i++)
+		v |= (__u64)kf_win(s, off + i) << (8 * i);
+	return v;
+}
+
+/* Drops [off, off + n) of the call, merged with the range before it. A
+ * full table keeps the bytes: dropping is never required. */
+static __always_inline void kf_drop(struct kf_scratch *s, __u32 off, __u32 n)
+{
+	__u32 k = s->nsegs;
+
+	if (!n)
+		return;
+	if (k > 0 && k <= KF_MAX_SEGS) {
+		struct kf_seg *last = &s->segs[(k - 1) & (KF_MAX_SEGS - 1)];
+
+		if (last->off + last->len == off) {
+			last->len += n;
+			s->dropped += n;
+			return;
+		}
+	}
+	if (k >= KF_MAX_SEGS)
+		return;
+	s->segs[k & (KF_MAX_SEGS - 1)].off = off;
+	s->segs[k & (KF_MAX_SEGS - 1)].len = n;
+	s->nsegs = k + 1;
+	s->dropped += n;
+}
+
+/* The LPM key of a path string at win[off], len bytes as sent. */
+static __always_inline void kf_key_from_win(struct kf_scratch *s, __u32 off, __u32 len, bool huff)
+{
+	__u32 k = len < TLSTOP_KF_PATH_MAX ? len : TLSTOP_KF_PATH_MAX;
+
+	s->key.data[0] = huff ? TLSTOP_KF_HUFF : TLSTOP_KF_RAW;
+	/* bytes past k are not compared: prefixlen ends before them */
+	KF_COPY(&s->key.data[1], &s->win[off & (KF_WIN - 1)], TLSTOP_KF_PATH_MAX);
+	s->key.prefixlen = 8 * (1 + k);
+}
+
+/* The two :path values of the static table (RFC 7541 Appendix A). */
+static __always_inline void kf_key_static(struct kf_scratch *s, __u32 idx)
+{
+	__u64 w = 0x682e7865646e692fULL; /* "/index.h" */
+	__u32 i;
+
+	s->key.data[0] = TLSTOP_KF_RAW;
+	if (idx == 4) {
+		s->key.data[1] = '/';
+		s->key.prefixlen = 8 * 2;
+		return;
+	}
+	for (i = 0; i < 8; i++)
+		s->key.data[1 + i] = w >> (8 * i);
+	s->key.data[9] = 't';
+	s->key.data[10] = 'm';
+	s->key.data[11] = 'l';
+	s->key.prefixlen = 8 * 12;
+}
+
+/* ---- HPACK: find :path in a header block, count table insertions ---- */
+
+enum kf_path_state {
+	KF_PATH_NONE = 0,
+	KF_PATH_FOUND, /* s->key holds it */
+};
+
+
+static __always_inline int kf_int(struct kf_walk *w, __u32 prefix_bits, __u32 *out)
+{
+	struct kf_scratch *s = w->s;
+	struct kf_hwalk *h = &s->h;
+	__u32 mask = (1u << prefix_bits) - 1, v, shift = 0;
+	__u8 b;
+
+	if (h->i >= h->end)
+		return -1;
+	v = kf_win(s, h->i++) & mask;
+	if (v < mask) {
+		*out = v;
+		return 0;
+	}
+	for (int k = 0; k < 4; k++) {
+		if (h->i >= h->end)
+			return -1;
+		b = kf_win(s, h->i++);
+		v += (__u32)(b & 0x7f) << shift;
+		shift += 7;
+		if (!(b & 0x80)) {
+			*out = v;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static __always_inline int kf_str(struct kf_walk *w, __u32 *off, __u32 *len, bool *huff)
+{
+	struct kf_hwalk *h = &w->s->h;
+
+	if (h->i >= h->end)
+		return -1;
+	*huff = kf_win(w->s, h->i) & 0x80;
+	if (kf_int(w, 7, len) || *len > h->end - h->i)
+		return -1;
+	*off = kf_opaque(w->s, h->i);
+	*len = kf_opaque(w->s, *len);
+	h->i += *len;
+	return 0;
+}
+
+static __always_inline bool kf_is_path_name(struct kf_walk *w, __u32 off, __u32 len, bool huff)
+{
+	const struct kf_scratch *s = w->s;
+
+	/* the Huffman code of ":path" (RFC 7541 Appendix B), padding included */
+	if (huff)
+		return len == 4 && kf_win(s, off) == 0xb9 && kf_win(s, off + 1) == 0x58 &&
+		       kf_win(s, off + 2) == 0xd3 && kf_win(s, off + 3) == 0x3f;
+	return len == 5 && kf_win(s, off) == ':' && kf_win(s, off + 1) == 'p' &&
+	       kf_win(s, off + 2) == 'a' && kf_win(s, off + 3) == 't' &&
+	       kf_win(s, off + 4) == 'h';
+}
+
+/* The :path entry a dynamic index names, or NULL: not one we saw
+ * inserted (another header, or one from before the walk began). */
+static __always_inline struct tlstop_kf_path_key *kf_dyn_path(struct kf_walk *w, __u32 idx)
+{
+	struct kf_hwalk *h = &w->s->h;
+	struct kf_ins_key k = { .conn = w->conn->id, .dir = w->dirn };
+	__u32 cur = w->dir->ins + h->ins, rel = idx - 62;
+
+	if (!h->dyn || rel >= cur)
+		return NULL;
+	k.abs = cur - 1 - rel;
+	return kf_ins_get(&k);
+}
+
+static __always_inline void kf_use_key(struct kf_walk *w, const struct tlstop_kf_path_key *k)
+{
+	struct kf_hwalk *h = &w->s->h;
+
+	if (h->path == KF_PATH_NONE) {
+		__builtin_memcpy(&w->s->key, k, sizeof(*k));
+		h->path = KF_PATH_FOUND;
+	}
+}
+
+static long kf_field(__u32 unused, void *arg)
+{
+	struct kf_walk *w = arg;
+	struct kf_scratch *s = w->s;
+	struct kf_hwalk *h = &s->h;
+	struct tlstop_kf_path_key *known, saved;
+	__u32 x, off, len;
+	bool huff, is_path = false, insert;
+	__u8 b;
+
+	if (h->i >= h->end) {
+		h->done = 1;
+		return 1;
+	}
+	b = kf_win(s, h->i);
+	if (b & 0x80) { /* indexed field */
+		if (kf_int(w, 7, &x) || x == 0)
+			goto bad;
+		if ((x == 4 || x == 5) && h->path == KF_PATH_NONE) {
+			kf_key_static(s, x);
+			h->path = KF_PATH_FOUND;
+		} else if (x >= 62 && (known = kf_dyn_path(w, x))) {
+			kf_use_key(w, known);
+		}
+		return 0;
+	}
+	if ((b & 0xe0) == 0x20) /* table size update */
+		return kf_int(w, 5, &x) ? (h->bad = 1) : 0;
+	insert = (b & 0xc0) == 0x40;
+	if (kf_int(w, insert ? 6 : 4, &x))
+		goto bad;
+	if (x == 0) {
+		if (kf_str(w, &off, &len, &huff))
+			goto bad;
+		is_path = kf_is_path_name(w, off, len, huff);
+	} else if (x == 4 || x == 5) {
+		is_path = true;
+	} else if (x >= 62) {
+		is_path = kf_dyn_path(w, x) != NULL;
+	}
+	if (kf_str(w, &off, &len, &huff))
+		goto bad;
+	if (is_path) {
+		/* s->key may hold the block's path already: keep it */
+		if (h->path == KF_PATH_FOUND)
+			__builtin_memcpy(&saved, &s->key, sizeof(saved));
+		kf_key_from_win(s, off, len, huff);
+		if (insert && h->dyn) {
+			struct kf_ins_key k = { .conn = w->conn->id,
+						.abs = w->dir->ins + h->ins,
+						.dir = w->dirn };
+
+			kf_ins_put(&k, &s->key);
+		}
+		if (h->path == KF_PATH_FOUND)
+			__builtin_memcpy(&s->key, &saved, sizeof(saved));
+		h->path = KF_PATH_FOUND;
+	}
+	if (insert)
+		h->ins++;
+	return 0;
+bad:
+	h->bad = 1;
+	return 1;
+}
+
+/* ---- HTTP/2 ---- */
+
+static __always_inline void kf_reject_stream(struct kf_walk *w, __u32 stream)
+{
+	struct kf_stream_key k = { .conn = w->conn->id, .stream = stream };
+	struct kf_stream v = { .gen = w->gen };
+
+	kf_stream_put(&k, &v);
+	w->s->rejected++;
+}
+
+/* A whole HEADERS frame (END_HEADERS set), its len payload bytes at s->pos:
+ * walk its block for :path and the table insertions. */
+static __always_inline void kf_headers(struct kf_walk *w, __u32 len, __u8 flags, __u32 stream)
+{
+	struct kf_scratch *s = w->s;
+	struct kf_hwalk *h = &s->h;
+	__u32 start = 0, pad = 0;
+
+	__builtin_memset(h, 0, sizeof(*h));
+	h->dyn = !w->dir->hpack_lost;
+	if (!len)
+		return;
+	if (len > KF_WIN || KF_READ(s->win, ((len - 1) & (KF_WIN - 1)) + 1, w->base, s->pos)) {
+		w->dir->hpack_lost = 1;
+		s->unknown++;
+		return;
+	}
+	if (flags & 0x8) /* PADDED */
+		pad = kf_win(s, start++);
+	if (flags & 0x20) /* PRIORITY */
+		start += 5;
+	if (start + pad > len) {
+		w->dir->hpack_lost = 1;
+		return;
+	}
+	h->i = start;
+	h->end = len - pad;
+	KF_LOOP(KF_MAX_FIELDS, kf_field, w);
+	if (h->done && !h->bad)
+		w->dir->ins += h->ins;
+	else
+		w->dir->hpack_lost = 1;
+	if (h->path != KF_PATH_FOUND)
+		return;
+	if (!kf_path_match(&s->key))
+		kf_reject_stream(w, stream);
+}
+
+/* END_STREAM of one direction: a stream closed both ways is forgotten. */
+static __always_inline void kf_end_stream(struct kf_walk *w, __u32 stream)
+{
+	struct kf_stream_key k = { .conn = w->conn->id, .stream = stream };
+	struct kf_stream *v = kf_stream_get(&k);
+
+	if (!v)
+		return;
+	v->closed |= 1 << w->dirn;
+	if (v->closed == 3)
+		kf_stream_del(&k);
+}
+
+static __always_inline bool kf_stream_rejected(struct kf_walk *w, __u32 stream)
+{
+	struct kf_stream_key k = { .conn = w->conn->id, .stream = stream };
+	struct kf_stream *v = kf_stream_get(&k);
+
+	return v && v->gen == w->gen;
+}
+
+/* The frame header in d->hdr is complete and s->pos is just past it. */
+static __always_inline void kf_frame_start(struct kf_walk *w)
+{
+	struct kf_dir *d = w->dir;
+	__u32 len = (__u32)d->hdr[0] << 16 | (__u32)d->hdr[1] << 8 | d->hdr[2];
+	__u8 type = d->hdr[3], flags = d->hdr[4];
+	__u32 stream = ((__u32)d->hdr[5] << 24 | (__u32)d->hdr[6] << 16 |
+			(__u32)d->hdr[7] << 8 | d->hdr[8]) & 0x7fffffff;
+
+	d->remain = len;
+	d->drop = 0;
+	switch (type) {
+	case 0: /* DATA */
+		if (!stream) {
+			d->sync = 0;
+			return;
+		}
+		d->drop = kf_stream_rejected(w, stream);
+		if (flags & 0x1)
+			kf_end_stream(w, stream);
+		break;
+	case 1: /* HEADERS */
+		if (!stream) {
+			d->sync = 0;
+			return;
+		}
+		/* the block must be whole in this call to be walked */
+		if ((flags & 0x4) && len <= w->len - w->s->pos)
+			kf_headers(w, len, flags, stream);
+		else
+			d->hpack_lost = 1;
+		if (flags & 0x1)
+			kf_end_stream(w, stream);
+		break;
+	case 3: { /* RST_STREAM */
+		struct kf_stream_key k = { .conn = w->conn->id, .stream = stream };
+
+		kf_stream_del(&k);
+		break;
+	}
+	case 9: /* CONTINUATION: its HEADERS was not walked */
+		d->hpack_lost = 1;
+		break;
+	}
+}
+
+static long kf_frame(__u32 unused, void *arg)
+{
+	struct kf_walk *w = arg;
+	struct kf_dir *d = w->dir;
+	__u32 left = w->len - w->s->pos, n, have;
+
+	if (!left || !d->sync)
+		return 1;
+	if (d->remain) {
+		n = d->remain < left ? d->remain : left;
+		if (d->drop)
+			kf_drop(w->s, w->s->pos, n);
+		d->remain -= n;
+		w->s->pos += n;
+		return 0;
+	}
+	have = d->hdr_have;
+	if (have >= KF_FRAME_HDR) {
+		d->sync = 0;
+		return 1;
+	}
+	n = KF_FRAME_HDR - have;
+	if (n > left)
+		n = left;
+	if (KF_READ(&d->hdr[have & 15], ((n - 1) & 15) + 1, w->base, w->s->pos)) {
+		d->sync = 0;
+		return 1;
+	}
+	d->hdr_have = have + n;
+	w->s->pos += n;
+	if (d->hdr_have < KF_FRAME_HDR)
+		return 1;
+	d->hdr_have = 0;
+	kf_frame_start(w);
+	return 0;
+}
+
+/* ---- recognising the protocol at a call's start ---- */
+
+static __always_inline bool kf_is_preface(struct kf_scratch *s, __u32 n)
+{
+	/* "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" as three little-endian words */
+	return n >= KF_H2_PREFACE_LEN && kf_win_u64(s, 0) == 0x5448202a20495250ULL &&
+	       kf_win_u64(s, 8) == 0x0a0d302e322f5054ULL &&
+	       kf_win_u64(s, 16) == 0x0a0d0a0d4d530a0dULL;
+}
+
+/* A SETTINGS frame on stream 0: how a server's first bytes look. */
+static __always_inline bool kf_is_settings(struct kf_scratch *s, __u32 n)
+{
+	__u32 len = (__u32)kf_win(s, 0) << 16 | (__u32)kf_win(s, 1) << 8 | kf_win(s, 2);
+
+	return n >= KF_FRAME_HDR && kf_win(s, 3) == 4 && (kf_win(s, 4) & ~1) == 0 &&
+	       !kf_win(s, 5) && !kf_win(s, 6) && !kf_win(s, 7) && !kf_win(s, 8) &&
+	       len % 6 == 0 && len <= 16 * 6;
+}
+
+/* An HTTP/1 request line: METHOD SP /path. Returns the path's length from
+ * *off (cut at the window), or 0 when the call does not start with one. */
+static __always_inline __u32 kf_h1_request(struct kf_scratch *s, __u32 n, __u32 *off, bool *whole)
+{
+	__u32 i, m = 0;
+	__u8 c;
+
+	for (i = 0; i < 16 && i < n; i++) {
+		c = kf_win(s, i);
+		if (c == ' ')
+			break;
+		if (c < 'A' || c > 'Z')
+			return 0;
+		m++;
+	}
+	if (!m || i + 1 >= n || kf_win(s, i) != ' ' || kf_win(s, i + 1) != '/')
+		return 0;
+	*off = ++i;
+	/* a path of TLSTOP_KF_PATH_MAX bytes or more is as good as whole */
+	for (__u32 j = 0; j < TLSTOP_KF_PATH_MAX; j++, i++) {
+		if (i >= n) {
+			*whole = false;
+			return j;
+		}
+		c = kf_win(s, i);
+		if (c == ' ' || c == '\r' || c == '\n') {
+			*whole = true;
+			return j;
+		}
+	}
+	*whole = true;
+	return TLSTOP_KF_PATH_MAX;
+}
+
+static __always_inline bool kf_h1_response(struct kf_scratch *s, __u32 n)
+{
+	return n >= 7 && kf_win(s, 0) == 'H' && kf_win(s, 1) == 'T' && kf_win(s, 2) == 'T' &&
+	       kf_win(s, 3) == 'P' && kf_win(s, 4) == '/' && kf_win(s, 5) == '1' &&
+	       kf_win(s, 6) == '.';
+}
+
+/* An HTTP/1 call: a request line decides for the request and the answer
+ * to it, in both directions, until the next request line. */
+static __always_inline void kf_h1_call(struct kf_walk *w, __u32 n)
+{
+	struct kf_conn *c = w->conn;
+	__u32 off = 0, plen;
+	bool whole = false;
+
+	plen = kf_opaque(w->s, kf_h1_request(w->s, n, &off, &whole));
+	off = kf_opaque(w->s, off);
+	if (plen) {
+		c->h1_reject = 0;
+		c->h1_gen = w->gen;
+		if (!whole) {
+			w->s->unknown++;
+			return;
+		}
+		kf_key_from_win(w->s, off, plen, false);
+		if (kf_path_match(&w->s->key))
+			return;
+		c->h1_reject = 1;
+		w->s->rejected++;
+	}
+	if (c->h1_reject && c->h1_gen == w->gen)
+		kf_drop(w->s, 0, w->len);
+}
+
+/* Decides which bytes of a call (w->len bytes at w->base, its first n in
+ * s->win) to drop, with path rules in force. */
+static __always_inline void kf_call(struct kf_walk *w, __u32 n)
+{
+	struct kf_conn *c = w->conn;
+	struct kf_dir *d = w->dir, *other = &c->dir[!w->dirn];
+	bool first = !d->seen && !other->seen, was_seen = d->seen;
+	__u32 off;
+	bool whole;
+
+	if (kf_is_preface(w->s, n)) {
+		if (was_seen || c->proto == KF_P_H1) {
+			/* a new connection on this SSL*: nothing of the old one holds */
+			__builtin_memset(c->dir, 0, sizeof(c->dir));
+			c->id = kf_new_id();
+			c->h1_reject = 0;
+		}
+		/* the peer's first bytes are a frame, unless some came already */
+		if (!other->seen)
+			other->sync = 1;
+		c->proto = KF_P_H2;
+		d->sync = 1;
+		w->s->pos = KF_H2_PREFACE_LEN;
+	} else if (c->proto == KF_P_NEW) {
+		if (kf_h1_request(w->s, n, &off, &whole) || kf_h1_response(w->s, n)) {
+			c->proto = KF_P_H1;
+		} else if (first && kf_is_settings(w->s, n)) {
+			/* a server speaks first: the client's preface follows */
+			c->proto = KF_P_H2;
+			d->sync = 1;
+		}
+	}
+	d->seen = 1;
+	if (c->proto == KF_P_H1)
+		kf_h1_call(w, n);
+	else if (c->proto == KF_P_H2 && d->sync)
+		KF_LOOP(KF_MAX_FRAMES, kf_frame, w);
+	/* frames not all walked: the rest of this direction is unknown */
+	if (c->proto == KF_P_H2 && d->sync && w->s->pos < w->len)
+		d->sync = 0;
+}
+
+#endif /* TLSTOP_KF_LOGIC_H */
