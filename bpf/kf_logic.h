@@ -22,98 +22,6 @@
 #ifndef TLSTOP_KF_LOGIC_H
 #define TLSTOP_KF_LOGIC_H
 
-#define KF_WIN 512 /* header block bytes examined */
-#define KF_H1_PEEK 128 /* request line bytes examined */
-#define KF_MAX_SEGS 32 /* dropped ranges in one call */
-#define KF_MAX_FRAMES 2048 /* frames walked in one call */
-#define KF_MAX_FIELDS 64 /* HPACK representations walked in one block */
-#define KF_H2_PREFACE_LEN 24
-#define KF_FRAME_HDR 9
-
-enum kf_proto {
-	KF_P_NEW = 0, /* not recognised yet */
-	KF_P_H1,
-	KF_P_H2,
-};
-
-/* One direction of a connection. */
-struct kf_dir {
-	__u32 remain; /* payload bytes of the current frame still to come */
-	__u32 ins; /* HPACK insertions walked since the start */
-	__u8 sync; /* HTTP/2 framing known at the current position */
-	__u8 drop; /* the current frame's payload is dropped */
-	__u8 seen; /* a call went this way */
-	__u8 hpack_lost; /* a header block was not walked: indexes unknown */
-	__u8 hdr_have; /* bytes of a frame header cut by the call's end */
-	__u8 pad[3];
-	__u8 hdr[32]; /* room for a masked offset plus a masked length */
-};
-
-/* Per (pid, SSL*). id is random so that streams and table entries of an
- * earlier connection that used the same SSL* are never taken for ours. */
-struct kf_conn {
-	__u64 id;
-	__u32 sample_n; /* rate the sampling decision was made at, 0: none */
-	__u32 h1_gen; /* generation of the rules h1_reject was decided by */
-	__u8 proto; /* enum kf_proto */
-	__u8 sampled_out;
-	__u8 h1_reject; /* the current HTTP/1 request matched no prefix */
-	__u8 pad[5];
-	struct kf_dir dir[2];
-};
-
-struct kf_stream_key {
-	__u64 conn;
-	__u32 stream;
-	__u32 pad;
-};
-
-/* An HTTP/2 stream whose :path matched no prefix. */
-struct kf_stream {
-	__u32 gen;
-	__u8 closed; /* bit per direction that sent END_STREAM */
-	__u8 pad[3];
-};
-
-/* A :path the peer inserted into its HPACK table, by insertion number. */
-struct kf_ins_key {
-	__u64 conn;
-	__u32 abs;
-	__u32 dir;
-};
-
-struct kf_seg {
-	__u32 off;
-	__u32 len;
-};
-
-/* The cursor of a header block walk. */
-struct kf_hwalk {
-	__u32 i; /* in win */
-	__u32 end;
-	__u32 ins; /* insertions in this block so far */
-	__u8 path; /* enum kf_path_state */
-	__u8 bad; /* malformed or past the window: insertions unknown */
-	__u8 done;
-	__u8 dyn; /* dynamic indexes can be resolved */
-};
-
-/* Per-CPU scratch of one call's decisions. Loop state lives here rather
- * than on the stack: the verifier then need not follow every value a
- * cursor takes, and the loops verify in a few passes. */
-struct kf_scratch {
-	__u32 pos; /* next byte of the call to walk */
-	__u32 tmp; /* see kf_opaque() */
-	struct kf_hwalk h;
-	__u8 win[KF_WIN + TLSTOP_KF_PATH_MAX]; /* a key is copied whole from any offset */
-	struct tlstop_kf_path_key key;
-	struct kf_seg segs[KF_MAX_SEGS]; /* dropped ranges, in order */
-	__u32 nsegs;
-	__u32 dropped; /* bytes in segs */
-	__u32 rejected; /* streams or requests rejected by this call */
-	__u32 unknown; /* requests whose path could not be read */
-};
-
 /* What a call's walk needs, constant during it; on the stack for the loop
  * callbacks. */
 struct kf_walk {
@@ -534,9 +442,16 @@ static __always_inline bool kf_is_settings(struct kf_scratch *s, __u32 n)
 	       len % 6 == 0 && len <= 16 * 6;
 }
 
-/* An HTTP/1 request line: METHOD SP /path. Returns the path's length from
- * *off (cut at the window), or 0 when the call does not start with one. */
-static __always_inline __u32 kf_h1_request(struct kf_scratch *s, __u32 n, __u32 *off, bool *whole)
+enum kf_h1_line {
+	KF_H1_NONE = 0, /* not the start of a request */
+	KF_H1_PATH, /* a request line with its path in [off, off + len) */
+	KF_H1_UNKNOWN, /* a request, or maybe one, whose path cannot be read here */
+};
+
+/* What a call starts with: METHOD SP /path SP, a request whose target is
+ * not a path (absolute form) or is cut by the call's end, or neither. A
+ * path of TLSTOP_KF_PATH_MAX bytes or more is as good as whole. */
+static __always_inline int kf_h1_request(struct kf_scratch *s, __u32 n, __u32 *off, __u32 *len)
 {
 	__u32 i, m = 0;
 	__u8 c;
@@ -546,26 +461,25 @@ static __always_inline __u32 kf_h1_request(struct kf_scratch *s, __u32 n, __u32 
 		if (c == ' ')
 			break;
 		if (c < 'A' || c > 'Z')
-			return 0;
+			return KF_H1_NONE;
 		m++;
 	}
-	if (!m || i + 1 >= n || kf_win(s, i) != ' ' || kf_win(s, i + 1) != '/')
-		return 0;
+	if (!m || i >= 16)
+		return KF_H1_NONE;
+	if (i + 1 >= n || kf_win(s, i + 1) != '/')
+		return KF_H1_UNKNOWN;
 	*off = ++i;
-	/* a path of TLSTOP_KF_PATH_MAX bytes or more is as good as whole */
 	for (__u32 j = 0; j < TLSTOP_KF_PATH_MAX; j++, i++) {
-		if (i >= n) {
-			*whole = false;
-			return j;
-		}
+		if (i >= n)
+			return KF_H1_UNKNOWN;
 		c = kf_win(s, i);
 		if (c == ' ' || c == '\r' || c == '\n') {
-			*whole = true;
-			return j;
+			*len = j;
+			return KF_H1_PATH;
 		}
 	}
-	*whole = true;
-	return TLSTOP_KF_PATH_MAX;
+	*len = TLSTOP_KF_PATH_MAX;
+	return KF_H1_PATH;
 }
 
 static __always_inline bool kf_h1_response(struct kf_scratch *s, __u32 n)
@@ -577,22 +491,40 @@ static __always_inline bool kf_h1_response(struct kf_scratch *s, __u32 n)
 
 /* An HTTP/1 call: a request line decides for the request and the answer
  * to it, in both directions, until the next request line. */
+static __always_inline bool kf_has_newline(const struct kf_scratch *s, __u32 n)
+{
+	for (__u32 i = 0; i < KF_H1_PEEK; i++) {
+		if (i >= n)
+			return false;
+		if (kf_win(s, i) == '\n')
+			return true;
+	}
+	return false;
+}
+
 static __always_inline void kf_h1_call(struct kf_walk *w, __u32 n)
 {
 	struct kf_conn *c = w->conn;
-	__u32 off = 0, plen;
-	bool whole = false;
+	struct kf_dir *d = w->dir;
+	__u32 off = 0, plen = 0;
+	int line;
 
-	plen = kf_opaque(w->s, kf_h1_request(w->s, n, &off, &whole));
-	off = kf_opaque(w->s, off);
-	if (plen) {
+	if (d->h1_cont) {
+		/* the rest of a request line ("T /x" after "PU") is no new one;
+		 * without a line end in it, the next call is more of it */
+		d->h1_cont = n == w->len && !kf_has_newline(w->s, n);
+		return;
+	}
+	line = kf_h1_request(w->s, n, &off, &plen);
+	if (line != KF_H1_NONE) {
 		c->h1_reject = 0;
 		c->h1_gen = w->gen;
-		if (!whole) {
+		if (line == KF_H1_UNKNOWN) {
+			d->h1_cont = n == w->len && !kf_has_newline(w->s, n);
 			w->s->unknown++;
 			return;
 		}
-		kf_key_from_win(w->s, off, plen, false);
+		kf_key_from_win(w->s, kf_opaque(w->s, off), kf_opaque(w->s, plen), false);
 		if (kf_path_match(&w->s->key))
 			return;
 		c->h1_reject = 1;
@@ -609,8 +541,7 @@ static __always_inline void kf_call(struct kf_walk *w, __u32 n)
 	struct kf_conn *c = w->conn;
 	struct kf_dir *d = w->dir, *other = &c->dir[!w->dirn];
 	bool first = !d->seen && !other->seen, was_seen = d->seen;
-	__u32 off;
-	bool whole;
+	__u32 off, len;
 
 	if (kf_is_preface(w->s, n)) {
 		if (was_seen || c->proto == KF_P_H1) {
@@ -626,7 +557,7 @@ static __always_inline void kf_call(struct kf_walk *w, __u32 n)
 		d->sync = 1;
 		w->s->pos = KF_H2_PREFACE_LEN;
 	} else if (c->proto == KF_P_NEW) {
-		if (kf_h1_request(w->s, n, &off, &whole) || kf_h1_response(w->s, n)) {
+		if (kf_h1_request(w->s, n, &off, &len) != KF_H1_NONE || kf_h1_response(w->s, n)) {
 			c->proto = KF_P_H1;
 		} else if (first && kf_is_settings(w->s, n)) {
 			/* a server speaks first: the client's preface follows */

@@ -179,4 +179,100 @@ struct tlstop_kf_counters {
 	__u64 path_unknown; /* a request whose path the kernel could not read: passed */
 };
 
+/* The prefilter's state (bpf/kf_logic.h decides with it), in maps of the
+ * BPF programs and in the userspace model of the property test. */
+
+#define KF_WIN 512 /* header block bytes examined */
+#define KF_H1_PEEK 128 /* request line bytes examined */
+#define KF_MAX_SEGS 32 /* dropped ranges in one call */
+#define KF_MAX_FRAMES 2048 /* frames walked in one call */
+#define KF_MAX_FIELDS 64 /* HPACK representations walked in one block */
+#define KF_H2_PREFACE_LEN 24
+#define KF_FRAME_HDR 9
+
+enum kf_proto {
+	KF_P_NEW = 0, /* not recognised yet */
+	KF_P_H1,
+	KF_P_H2,
+};
+
+/* One direction of a connection. */
+struct kf_dir {
+	__u32 remain; /* payload bytes of the current frame still to come */
+	__u32 ins; /* HPACK insertions walked since the start */
+	__u8 sync; /* HTTP/2 framing known at the current position */
+	__u8 drop; /* the current frame's payload is dropped */
+	__u8 seen; /* a call went this way */
+	__u8 hpack_lost; /* a header block was not walked: indexes unknown */
+	__u8 hdr_have; /* bytes of a frame header cut by the call's end */
+	__u8 h1_cont; /* the last call ended inside a request line */
+	__u8 pad[2];
+	__u8 hdr[32]; /* room for a masked offset plus a masked length */
+};
+
+/* Per (pid, SSL*). id is random so that streams and table entries of an
+ * earlier connection that used the same SSL* are never taken for ours. */
+struct kf_conn {
+	__u64 id;
+	__u32 sample_n; /* rate the sampling decision was made at, 0: none */
+	__u32 h1_gen; /* generation of the rules h1_reject was decided by */
+	__u8 proto; /* enum kf_proto */
+	__u8 sampled_out;
+	__u8 h1_reject; /* the current HTTP/1 request matched no prefix */
+	__u8 pad[5];
+	struct kf_dir dir[2];
+};
+
+struct kf_stream_key {
+	__u64 conn;
+	__u32 stream;
+	__u32 pad;
+};
+
+/* An HTTP/2 stream whose :path matched no prefix. */
+struct kf_stream {
+	__u32 gen;
+	__u8 closed; /* bit per direction that sent END_STREAM */
+	__u8 pad[3];
+};
+
+/* A :path the peer inserted into its HPACK table, by insertion number. */
+struct kf_ins_key {
+	__u64 conn;
+	__u32 abs;
+	__u32 dir;
+};
+
+struct kf_seg {
+	__u32 off;
+	__u32 len;
+};
+
+/* The cursor of a header block walk. */
+struct kf_hwalk {
+	__u32 i; /* in win */
+	__u32 end;
+	__u32 ins; /* insertions in this block so far */
+	__u8 path; /* enum kf_path_state */
+	__u8 bad; /* malformed or past the window: insertions unknown */
+	__u8 done;
+	__u8 dyn; /* dynamic indexes can be resolved */
+};
+
+/* Per-CPU scratch of one call's decisions. Loop state lives here rather
+ * than on the stack: the verifier then need not follow every value a
+ * cursor takes, and the loops verify in a few passes. */
+struct kf_scratch {
+	__u32 pos; /* next byte of the call to walk */
+	__u32 tmp; /* see kf_opaque() */
+	struct kf_hwalk h;
+	__u8 win[KF_WIN + TLSTOP_KF_PATH_MAX]; /* a key is copied whole from any offset */
+	struct tlstop_kf_path_key key;
+	struct kf_seg segs[KF_MAX_SEGS]; /* dropped ranges, in order */
+	__u32 nsegs;
+	__u32 dropped; /* bytes in segs */
+	__u32 rejected; /* streams or requests rejected by this call */
+	__u32 unknown; /* requests whose path could not be read */
+};
+
 #endif /* TLSTOP_H */

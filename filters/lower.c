@@ -199,6 +199,26 @@ static void cset_dedupe(struct cset *s)
 	s->n = k;
 }
 
+/* Without repeats; when that is still too many, the longest candidates
+ * are cut and end there, until they fit. */
+static void cset_fit(struct cset *s)
+{
+	cset_dedupe(s);
+	while (s->n > TLSTOP_KF_MAX_PREFIXES) {
+		uint8_t longest = 0;
+
+		for (size_t i = 0; i < s->n; i++)
+			longest = s->v[i].len > longest ? s->v[i].len : longest;
+		for (size_t i = 0; i < s->n; i++) {
+			if (s->v[i].len == longest) {
+				s->v[i].len--;
+				s->v[i].open = false;
+			}
+		}
+		cset_dedupe(s);
+	}
+}
+
 /* Each open candidate followed by each byte of b, unless that makes too
  * many: then the candidates end here. */
 static void cset_extend(struct rx *rx, struct cset *st, const struct bytes *b)
@@ -870,11 +890,7 @@ static void parse_branches(struct rx *rx, struct cset *st)
 		}
 		rx->pos++;
 	}
-	cset_dedupe(&out);
-	if (out.n > TLSTOP_KF_MAX_PREFIXES) {
-		cset_move(&out, &in);
-		cset_close(&out);
-	}
+	cset_fit(&out);
 	cset_move(st, &out);
 	free(in.v);
 	free(cur.v);
@@ -1012,7 +1028,7 @@ static bool paths_or(struct kf_rules *r, const struct kf_rules *k)
 
 	if (r->paths_set && k->paths_set)
 		v = malloc((n + 1) * sizeof(*v));
-	if (!v) {
+	if (!v) { /* a branch allows every path (or no memory) */
 		r->paths_set = false;
 		r->nprefixes = 0;
 		return false;

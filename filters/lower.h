@@ -38,7 +38,7 @@ void filter_lower(const struct filter *f, struct kf_rules *r);
  * appended to sb: what the kernel checks (r, and sampling when sample_n > 1),
  * what userspace checks (all of f), and each term of f the kernel does not
  * check, with the reason. ascii: no UTF-8 symbols. */
-void filter_explain(const struct filter *f, const struct kf_rules *r, uint32_t sample_n,
-		    bool ascii, struct strbuf *sb);
+void filter_explain(const struct filter *f, const struct kf_rules *r, uint32_t sample_n, bool ascii,
+		    struct strbuf *sb);
 
 #endif

@@ -151,6 +151,7 @@ int capture_feed(struct capture *c, const void *rec, size_t size)
 
 	if (size < sizeof(*h) || h->size > size)
 		goto out;
+	c->stats->delivered_bytes += h->size;
 	switch (h->type) {
 	case TLSTOP_EV_DATA:
 		if (h->size >= sizeof(struct tlstop_data))

@@ -272,7 +272,17 @@ static void skipped(struct conns *t, struct conn *c, bool out, uint64_t n, uint6
 {
 	t->cfg.cnt->kfiltered++;
 	t->cfg.cnt->kfiltered_bytes += n;
-	skip_bytes(c, out, n, ts);
+	/* The kernel drops HTTP/2 bytes only after a preface it passed on, so
+	 * a skip before any payload is whole HTTP/1 requests: the connection is
+	 * HTTP/1 even if what comes next is too short to tell. */
+	if (c->proto == CONN_UNKNOWN && !c->seen_payload) {
+		c->h1 = h1_new(&c->ctx);
+		c->proto = c->h1 ? CONN_H1 : CONN_RAW;
+	}
+	if (c->proto == CONN_H1)
+		h1_skip(c->h1, out, n, ts);
+	else if (c->proto == CONN_H2)
+		h2_gap(c->h2, out, n, ts);
 }
 
 void conns_call(struct conns *t, const struct tls_call *call)

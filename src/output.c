@@ -317,6 +317,8 @@ static void stats_json(struct output *o, const struct stats *s, uint64_t now_ns)
 	json_u64(&w, s->bytes);
 	json_key(&w, "captured_bytes");
 	json_u64(&w, s->captured_bytes);
+	json_key(&w, "delivered_bytes");
+	json_u64(&w, s->delivered_bytes);
 	json_key(&w, "truncated_calls");
 	json_u64(&w, s->truncated_calls);
 	json_key(&w, "lost");

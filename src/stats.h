@@ -18,6 +18,7 @@ struct stats {
 	uint64_t calls;
 	uint64_t bytes;
 	uint64_t captured_bytes;
+	uint64_t delivered_bytes; /* ring-buffer records received, headers included */
 	uint64_t truncated_calls;
 	uint64_t incomplete_calls; /* some records of the call never arrived */
 	uint64_t bad_records; /* malformed ring-buffer or recording records */

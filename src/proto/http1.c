@@ -944,6 +944,13 @@ void h1_gap(struct h1_conn *c, bool out, uint64_t n, uint64_t ts)
 	lose_sync(c, d, true);
 }
 
+void h1_skip(struct h1_conn *c, bool out, uint64_t n, uint64_t ts)
+{
+	/* between messages nothing is lost: the skip held whole ones */
+	if (c->dir[out].st != ST_START || c->upgraded)
+		h1_gap(c, out, n, ts);
+}
+
 static void close_dir(struct h1_conn *c, struct h1_dir *d)
 {
 	if (d->m && !d->tentative) {

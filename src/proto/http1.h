@@ -21,6 +21,9 @@ void h1_feed(struct h1_conn *c, bool out, const uint8_t *p, size_t n, uint64_t t
  * known length they are skipped exactly; elsewhere the decoder looks for
  * the next request or status line. */
 void h1_gap(struct h1_conn *c, bool out, uint64_t n, uint64_t ts);
+/* n bytes the in-kernel prefilter kept back: whole requests, and the
+ * responses to them, so between messages the framing holds. */
+void h1_skip(struct h1_conn *c, bool out, uint64_t n, uint64_t ts);
 /* The connection ended: a body read to close is complete, anything else
  * open is emitted flagged MSG_F_INCOMPLETE. */
 void h1_close(struct h1_conn *c, uint64_t ts);

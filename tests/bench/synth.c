@@ -96,7 +96,7 @@ struct tls_call synth_tls_call(struct tlstop_data *d, uint64_t ssl, bool out, co
 				   .captured_len = n, .dir = out ? TLSTOP_DIR_OUT : TLSTOP_DIR_IN,
 				   .flags = TLSTOP_F_HAS_FD };
 	d->addr.role = TLSTOP_ROLE_CLIENT;
-	return (struct tls_call){ d, p, n, false };
+	return (struct tls_call){ .hdr = d, .data = p, .data_len = n };
 }
 
 void synth_connection(unsigned int ncalls, uint32_t size,
