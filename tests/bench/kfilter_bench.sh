@@ -10,6 +10,9 @@
 #   (a) untraced
 #   (b) tlstop --json -p PID
 #   (c) tlstop --json -p PID -f '^/pkg.A/'
+#   (d) with KF_BENCH_USERSPACE=1: tlstop --json -p PID -f '/pkg.A/', which
+#       prints the same messages but, unanchored, is left to userspace: the
+#       kernel copies everything, as in (b)
 # h2_load waits before its handshake until tlstop printed its ready record
 # (tlstop sees the connection from its preface); tlstop writes to a file in
 # the temporary directory. The report gives the median over rounds of:
@@ -24,8 +27,9 @@
 #   lost                  bytes the kernel could not put in the full ring
 #                         buffer (lost.ringbuf_bytes): delivered + lost is
 #                         what the probes handed over
-# and checks in (c) that tlstop printed every /pkg.A/Call message (request and
-# response at both ends: 4 per call, warm-up included) and no /pkg.B/Call one.
+# and checks in (c) (and (d)) that tlstop printed every /pkg.A/Call message
+# (request and response at both ends: 4 per call, warm-up included) and no
+# /pkg.B/Call one.
 #
 # Environment (make bench-kfilter sets the first two):
 #   TLSTOP            the tlstop binary
@@ -38,6 +42,7 @@
 #   KF_BENCH_CPU      CPU h2_load is pinned to (default 0; "none": not
 #                     pinned); tlstop is kept off it when there are others,
 #                     so its reading does not take the traced thread's CPU
+#   KF_BENCH_USERSPACE=1  add run (d)
 
 set -u
 
@@ -52,7 +57,9 @@ EVERY=${KF_BENCH_EVERY:-100}
 CPU=${KF_BENCH_CPU:-0}
 H2=$BENCH_BUILDDIR/tests/bench/h2_load
 FILTER='^/pkg.A/'
+USER_FILTER=/pkg.A/
 CONFIGS="a b c"
+[ -n "${KF_BENCH_USERSPACE:-}" ] && CONFIGS="a b c d"
 
 say() { printf '%s\n' "$*"; }
 warn() { printf '%s: %s\n' "$PROG" "$*" >&2; }
@@ -88,7 +95,10 @@ stop() {
 	[ -n "$1" ] || return 0
 	kill -TERM "$1" 2> /dev/null
 	_i=0
-	while [ "$(state "$1")" != Z ] && [ "$(state "$1")" != gone ]; do
+	while :; do
+		case $(state "$1") in
+		Z | gone) break ;;
+		esac
 		_i=$((_i + 1))
 		if [ "$_i" -eq 150 ]; then
 			warn "pid $1 did not exit 15 s after SIGTERM; killing it"
@@ -179,7 +189,7 @@ start_tlstop() {
 	sleep 0.5
 }
 
-# In (c): the /pkg.A/Call and /pkg.B/Call messages and those flagged
+# In (c) and (d): the /pkg.A/Call and /pkg.B/Call messages and those flagged
 # incomplete, gap or truncated.
 count_messages() {
 	awk '
@@ -203,6 +213,7 @@ run_one() {
 	case $2 in
 	b) start_tlstop || return 1 ;;
 	c) start_tlstop -f "$FILTER" || return 1 ;;
+	d) start_tlstop -f "$USER_FILTER" || return 1 ;;
 	esac
 	[ -n "$TRACER" ] && _t0=$(cpu_ticks "$TRACER")
 	touch "$TMP/go"
@@ -224,7 +235,7 @@ run_one() {
 			warn "tlstop wrote no stats record at exit"
 			return 1
 		}
-		[ "$2" = c ] && _msgs=$(count_messages)
+		[ "$2" != b ] && _msgs=$(count_messages)
 		rm -f "$TMP/tlstop.out"
 	fi
 	say "$1 $2 $(field ns_per_call "$_out") $(field cpu_ns_per_call "$_out") $_ticks" \
@@ -240,6 +251,9 @@ say "h2_load: $CALLS timed calls (+ $WARMUP warm-up) per run, $SIZE-byte message
 say "one call in $EVERY to /pkg.A/Call, the others to /pkg.B/Call; h2_load on CPU $CPU," \
 	"tlstop ${TRACER_PIN:-not pinned}"
 say "(a) untraced  (b) tlstop --json -p PID  (c) tlstop --json -p PID -f '$FILTER'"
+case $CONFIGS in
+*d*) say "(d) tlstop --json -p PID -f '$USER_FILTER' (filtered in userspace only)" ;;
+esac
 
 : > "$TMP/results"
 r=1
@@ -260,7 +274,7 @@ while [ "$r" -le "$ROUNDS" ]; do
 done
 
 say ""
-awk -v hz="$(getconf CLK_TCK)" -v filter="$FILTER" '
+awk -v hz="$(getconf CLK_TCK)" -v configs="$CONFIGS" '
 function median(c, col,    n, i, j, t, a) {
 	n = 0
 	for (i = 1; i <= nr; i++)
@@ -288,22 +302,24 @@ function verdict(ok) {
 	cfg[nr] = $2
 	for (k = 3; k <= NF; k++)
 		val[nr, k] = $k
-	if ($2 == "c") {
+	if ($2 == "c" || $2 == "d") {
 		want = 4 * $14
 		if ($11 != want || $12 != 0 || $13 != 0 || $8 != 0)
-			c_bad = c_bad sprintf("  round %d: %d of %d /pkg.A/Call messages, %d /pkg.B/Call," \
-				" %d flagged, %s records lost\n", $1, $11, want, $12, $13, $8)
-		c_checked = c_checked sprintf(" %d/%d", $11, want)
+			c_bad = c_bad sprintf("  round %d (%s): %d of %d /pkg.A/Call messages, %d" \
+				" /pkg.B/Call, %d flagged, %s records lost\n", $1, $2, $11, want, $12,
+				$13, $8)
+		checked[$2] = checked[$2] sprintf(" %d/%d", $11, want)
 	}
 }
 END {
 	name["a"] = "(a) untraced"
 	name["b"] = "(b) tlstop"
 	name["c"] = "(c) tlstop -f"
+	name["d"] = "(d) userspace"
 	printf "%-14s %10s %12s %11s %13s %10s %13s %12s\n", "median", "ns/call", "cpu ns/call",
 		"tlstop CPU", "delivered", "lost", "lost records", "kf dropped"
-	split("a b c", C, " ")
-	for (j = 1; j <= 3; j++) {
+	nc = split(configs, C, " ")
+	for (j = 1; j <= nc; j++) {
 		c = C[j]
 		for (k = 3; k <= 10; k++)
 			m[c, k] = median(c, k)
@@ -320,9 +336,9 @@ END {
 	cpu = ratio(m["c", 5], m["b", 5])
 	print ""
 	printf "delivered bytes (c)/(b): %s, reduction %s\n", fmt(bytes, "%.4f"),
-		fmt(bytes == "-" ? "-" : 100 * (1 - bytes), "%.1f%%")
+		fmt(bytes == "-" ? "-" : 100 * (1 - bytes), "%.2f%%")
 	printf "delivered + lost (what the probes handed over) (c)/(b): %s, reduction %s%s\n",
-		fmt(bytes_off, "%.4f"), fmt(bytes_off == "-" ? "-" : 100 * (1 - bytes_off), "%.1f%%"),
+		fmt(bytes_off, "%.4f"), fmt(bytes_off == "-" ? "-" : 100 * (1 - bytes_off), "%.2f%%"),
 		(m["b", 7] > 0 ? "  [(b) lost records: its ring buffer was full]" : "")
 	printf "tlstop CPU (c)/(b): %s\n", fmt(cpu, "%.3f")
 	printf "ns/call   (b)/(a) %s  (c)/(a) %s  (c)/(b) %s\n", fmt(ratio(m["b", 3], m["a", 3]), "%.3f"),
@@ -330,15 +346,22 @@ END {
 	printf "cpu ns/call (b)/(a) %s  (c)/(a) %s  (c)/(b) %s\n",
 		fmt(ratio(m["b", 4], m["a", 4]), "%.3f"), fmt(ratio(m["c", 4], m["a", 4]), "%.3f"),
 		fmt(ratio(m["c", 4], m["b", 4]), "%.3f")
-	printf "(c) /pkg.A/Call messages seen per round, of 4 per A call sent:%s\n", c_checked
+	if (nc == 4) {
+		printf "(c)/(d), kernel and userspace filter against userspace alone: delivered %s," \
+			" tlstop CPU %s, cpu ns/call %s\n", fmt(ratio(m["c", 6], m["d", 6]), "%.4f"),
+			fmt(ratio(m["c", 5], m["d", 5]), "%.3f"), fmt(ratio(m["c", 4], m["d", 4]), "%.3f")
+	}
+	for (j = 3; j <= nc; j++)
+		printf "(%s) /pkg.A/Call messages seen per round, of 4 per A call sent:%s\n", C[j],
+			checked[C[j]]
 	if (c_bad != "")
-		printf "(c) MISSED messages or lost records:\n%s", c_bad
+		printf "MISSED messages or lost records:\n%s", c_bad
 	else
-		print "(c) every /pkg.A/Call message seen, none of /pkg.B/Call, none flagged, nothing lost"
+		print "every /pkg.A/Call message seen, none of /pkg.B/Call, none flagged, nothing lost"
 	print ""
 	print "targets (information, not asserted):"
 	printf "  %s  bytes reduction >= 95%% (delivered + lost, so that (b)'"'"'s losses do not flatter it): %s\n",
-		verdict(bytes_off == "-" ? "" : bytes_off <= 0.05), fmt(bytes_off == "-" ? "-" : 100 * (1 - bytes_off), "%.1f%%")
+		verdict(bytes_off == "-" ? "" : bytes_off <= 0.05), fmt(bytes_off == "-" ? "-" : 100 * (1 - bytes_off), "%.2f%%")
 	printf "  %s  tlstop CPU down roughly in proportion (CPU ratio <= 2 x bytes ratio): %s vs %s\n",
 		verdict(cpu == "-" || bytes_off == "-" ? "" : cpu <= 2 * bytes_off), fmt(cpu, "%.3f"),
 		fmt(bytes_off, "%.4f")
