@@ -84,15 +84,16 @@ static __always_inline void kf_drop(struct kf_scratch *s, __u32 off, __u32 n)
 	s->dropped += n;
 }
 
-/* The LPM key of a path string at win[off], len bytes as sent. */
-static __always_inline void kf_key_from_win(struct kf_scratch *s, __u32 off, __u32 len, bool huff)
+/* *key: the LPM key of a path string at win[off], len bytes as sent. */
+static __always_inline void kf_key_from_win(struct kf_scratch *s, struct tlstop_kf_path_key *key,
+					    __u32 off, __u32 len, bool huff)
 {
 	__u32 k = len < TLSTOP_KF_PATH_MAX ? len : TLSTOP_KF_PATH_MAX;
 
-	s->key.data[0] = huff ? TLSTOP_KF_HUFF : TLSTOP_KF_RAW;
+	key->data[0] = huff ? TLSTOP_KF_HUFF : TLSTOP_KF_RAW;
 	/* bytes past k are not compared: prefixlen ends before them */
-	KF_COPY(&s->key.data[1], &s->win[off & (KF_WIN - 1)], TLSTOP_KF_PATH_MAX);
-	s->key.prefixlen = 8 * (1 + k);
+	KF_COPY(&key->data[1], &s->win[off & (KF_WIN - 1)], TLSTOP_KF_PATH_MAX);
+	key->prefixlen = 8 * (1 + k);
 }
 
 /* The two :path values of the static table (RFC 7541 Appendix A). */
@@ -208,7 +209,7 @@ static long kf_field(__u32 unused, void *arg)
 	struct kf_walk *w = arg;
 	struct kf_scratch *s = w->s;
 	struct kf_hwalk *h = &s->h;
-	struct tlstop_kf_path_key *known, saved;
+	struct tlstop_kf_path_key *known;
 	__u32 x, off, len;
 	bool huff, is_path = false, insert;
 	__u8 b;
@@ -246,20 +247,15 @@ static long kf_field(__u32 unused, void *arg)
 	if (kf_str(w, &off, &len, &huff))
 		goto bad;
 	if (is_path) {
-		/* s->key may hold the block's path already: keep it */
-		if (h->path == KF_PATH_FOUND)
-			__builtin_memcpy(&saved, &s->key, sizeof(saved));
-		kf_key_from_win(s, off, len, huff);
+		kf_key_from_win(s, &s->lit, off, len, huff);
 		if (insert && h->dyn) {
 			struct kf_ins_key k = { .conn = w->conn->id,
 						.abs = w->dir->ins + h->ins,
 						.dir = w->dirn };
 
-			kf_ins_put(&k, &s->key);
+			kf_ins_put(&k, &s->lit);
 		}
-		if (h->path == KF_PATH_FOUND)
-			__builtin_memcpy(&s->key, &saved, sizeof(saved));
-		h->path = KF_PATH_FOUND;
+		kf_use_key(w, &s->lit);
 	}
 	if (insert)
 		h->ins++;
@@ -524,7 +520,7 @@ static __always_inline void kf_h1_call(struct kf_walk *w, __u32 n)
 			w->s->unknown++;
 			return;
 		}
-		kf_key_from_win(w->s, kf_opaque(w->s, off), kf_opaque(w->s, plen), false);
+		kf_key_from_win(w->s, &w->s->key, kf_opaque(w->s, off), kf_opaque(w->s, plen), false);
 		if (kf_path_match(&w->s->key))
 			return;
 		c->h1_reject = 1;

@@ -267,7 +267,8 @@ struct kf_scratch {
 	__u32 tmp; /* see kf_opaque() */
 	struct kf_hwalk h;
 	__u8 win[KF_WIN + TLSTOP_KF_PATH_MAX]; /* a key is copied whole from any offset */
-	struct tlstop_kf_path_key key;
+	struct tlstop_kf_path_key key; /* the path being decided */
+	struct tlstop_kf_path_key lit; /* a :path literal just read */
 	struct kf_seg segs[KF_MAX_SEGS]; /* dropped ranges, in order */
 	__u32 nsegs;
 	__u32 dropped; /* bytes in segs */

@@ -249,8 +249,10 @@ static void feed(struct conn *c, bool out, const uint8_t *p, size_t n, uint64_t 
 	}
 }
 
-static void skip_bytes(struct conn *c, bool out, uint64_t n, uint64_t ts)
+static void gap(struct conns *t, struct conn *c, bool out, uint64_t n, uint64_t ts)
 {
+	t->cfg.cnt->gaps++;
+	t->cfg.cnt->gap_bytes += n;
 	if (c->proto == CONN_H1)
 		h1_gap(c->h1, out, n, ts);
 	else if (c->proto == CONN_H2)
@@ -259,19 +261,10 @@ static void skip_bytes(struct conn *c, bool out, uint64_t n, uint64_t ts)
 		c->seen_payload = true;
 }
 
-static void gap(struct conns *t, struct conn *c, bool out, uint64_t n, uint64_t ts)
-{
-	t->cfg.cnt->gaps++;
-	t->cfg.cnt->gap_bytes += n;
-	skip_bytes(c, out, n, ts);
-}
-
 /* Bytes the in-kernel prefilter kept back: the decoders skip them as they
  * skip a gap, but they are not a loss. */
-static void skipped(struct conns *t, struct conn *c, bool out, uint64_t n, uint64_t ts)
+static void skipped(struct conn *c, bool out, uint64_t n, uint64_t ts)
 {
-	t->cfg.cnt->kfiltered++;
-	t->cfg.cnt->kfiltered_bytes += n;
 	/* The kernel drops HTTP/2 bytes only after a preface it passed on, so
 	 * a skip before any payload is whole HTTP/1 requests: the connection is
 	 * HTTP/1 even if what comes next is too short to tell. */
@@ -313,7 +306,7 @@ void conns_call(struct conns *t, const struct tls_call *call)
 
 		if (k->off > pos)
 			feed(c, out, call->data + pos, k->off - pos, d->ts_ns);
-		skipped(t, c, out, k->len, d->ts_ns);
+		skipped(c, out, k->len, d->ts_ns);
 		pos = k->off + k->len;
 	}
 	if (call->data_len > pos)

@@ -180,7 +180,14 @@ int kfilter_update(struct kfilter *k, const struct filter *const *fs, size_t n, 
 	struct filter *f;
 
 	if (combine(&f, fs, n)) {
-		if (asprintf(cause, "cannot combine the screens' filters for the kernel") < 0)
+		char *unset = NULL;
+
+		/* the old rules may not hold for the new filters: none is safe */
+		if (k->live)
+			kfilter_set(&k->maps, NULL, k->sample_n, ++k->gen, &unset);
+		free(unset);
+		if (asprintf(cause, "cannot combine the screens' filters for the kernel; every "
+				    "call is copied and the filters apply in userspace only") < 0)
 			*cause = NULL;
 		return -1;
 	}

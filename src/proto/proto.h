@@ -15,8 +15,6 @@ struct proto_counters {
 	uint64_t decode_errors; /* malformed input the decoder skipped */
 	uint64_t gaps; /* lost or uncaptured stretches fed to decoders */
 	uint64_t gap_bytes;
-	uint64_t kfiltered; /* stretches the in-kernel prefilter kept back */
-	uint64_t kfiltered_bytes;
 	uint64_t resyncs; /* times framing was found again after a gap or a late join */
 	uint64_t inflate_errors; /* compressed gRPC messages that did not inflate */
 };

@@ -415,29 +415,6 @@ static void call(struct end *c, struct end *s, uint32_t stream, int which, const
 	check_message(c, len, "client");
 }
 
-/* A throwaway self-signed certificate, so the benchmark needs no files. */
-static void make_cert(EVP_PKEY **pkey_out, X509 **cert_out)
-{
-	EVP_PKEY *pkey = EVP_EC_gen("P-256");
-	X509 *cert = X509_new();
-	X509_NAME *name;
-
-	if (!pkey || !cert)
-		prog_die("cannot generate a key");
-	ASN1_INTEGER_set(X509_get_serialNumber(cert), 1);
-	X509_gmtime_adj(X509_getm_notBefore(cert), -3600);
-	X509_gmtime_adj(X509_getm_notAfter(cert), 86400);
-	X509_set_pubkey(cert, pkey);
-	name = X509_get_subject_name(cert);
-	X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)"localhost",
-				   -1, -1, 0);
-	X509_set_issuer_name(cert, name);
-	if (!X509_sign(cert, pkey, EVP_sha256()))
-		prog_die("cannot sign the certificate");
-	*pkey_out = pkey;
-	*cert_out = cert;
-}
-
 static bool handshake_step(SSL *ssl)
 {
 	int r = SSL_do_handshake(ssl);
@@ -462,7 +439,7 @@ static void tls_pair(SSL **client, SSL **server, size_t cap)
 	BIO *cbio, *sbio;
 	X509 *cert;
 
-	make_cert(&pkey, &cert);
+	prog_make_cert(&pkey, &cert);
 	if (!cctx || !sctx || SSL_CTX_use_certificate(sctx, cert) != 1 ||
 	    SSL_CTX_use_PrivateKey(sctx, pkey) != 1)
 		prog_die("cannot set up the TLS contexts");

@@ -57,6 +57,8 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include "../progs/prog_util.h"
+
 /* one TLS record carries at most 16 KiB: the largest payload a single
  * SSL_write/SSL_read pair moves, which is what the benchmark wants */
 #define MAX_SIZE (16 * 1024)
@@ -117,29 +119,6 @@ static uint64_t now_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
-/* A throwaway self-signed certificate, so the benchmark needs no files. */
-static void make_cert(EVP_PKEY **pkey_out, X509 **cert_out)
-{
-	EVP_PKEY *pkey = EVP_EC_gen("P-256");
-	X509 *cert = X509_new();
-	X509_NAME *name;
-
-	if (!pkey || !cert)
-		die("cannot generate a key");
-	ASN1_INTEGER_set(X509_get_serialNumber(cert), 1);
-	X509_gmtime_adj(X509_getm_notBefore(cert), -3600);
-	X509_gmtime_adj(X509_getm_notAfter(cert), 86400);
-	X509_set_pubkey(cert, pkey);
-	name = X509_get_subject_name(cert);
-	X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)"localhost",
-				   -1, -1, 0);
-	X509_set_issuer_name(cert, name);
-	if (!X509_sign(cert, pkey, EVP_sha256()))
-		die("cannot sign the certificate");
-	*pkey_out = pkey;
-	*cert_out = cert;
 }
 
 static SSL_CTX *make_ctx(int server, EVP_PKEY *pkey, X509 *cert)
@@ -446,7 +425,7 @@ int main(int argc, char **argv)
 	if (cpu >= 0)
 		pin(cpu);
 
-	make_cert(&pkey, &cert);
+	prog_make_cert(&pkey, &cert);
 	srv.ctx = make_ctx(1, pkey, cert);
 	cctx = make_ctx(0, NULL, NULL);
 	if (mem) {

@@ -11,6 +11,8 @@
 #include <unistd.h>
 
 #include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
 
 #include "prog_util.h"
 
@@ -95,4 +97,28 @@ void prog_wait_go_file(const char *path)
 			prog_die("timed out waiting for --go-file");
 		prog_sleep_ms(10);
 	}
+}
+
+/* A throwaway self-signed P-256 certificate for localhost, so programs need
+ * no files. */
+void prog_make_cert(EVP_PKEY **pkey_out, X509 **cert_out)
+{
+	EVP_PKEY *pkey = EVP_EC_gen("P-256");
+	X509 *cert = X509_new();
+	X509_NAME *name;
+
+	if (!pkey || !cert)
+		prog_die("cannot generate a key");
+	ASN1_INTEGER_set(X509_get_serialNumber(cert), 1);
+	X509_gmtime_adj(X509_getm_notBefore(cert), -3600);
+	X509_gmtime_adj(X509_getm_notAfter(cert), 86400);
+	X509_set_pubkey(cert, pkey);
+	name = X509_get_subject_name(cert);
+	X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)"localhost",
+				   -1, -1, 0);
+	X509_set_issuer_name(cert, name);
+	if (!X509_sign(cert, pkey, EVP_sha256()))
+		prog_die("cannot sign the certificate");
+	*pkey_out = pkey;
+	*cert_out = cert;
 }

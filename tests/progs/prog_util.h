@@ -2,6 +2,8 @@
 #ifndef TLSTOP_PROG_UTIL_H
 #define TLSTOP_PROG_UTIL_H
 
+#include <openssl/types.h>
+
 /* Prints "<program>: what" and OpenSSL's error queue, exits 1. */
 void prog_die(const char *what) __attribute__((noreturn));
 void prog_sleep_ms(long ms);
@@ -12,5 +14,7 @@ int prog_tcp_connect(const char *host, const char *port);
 unsigned prog_local_port(int fd);
 /* Waits until path exists (30 s at most): the test's "go" signal. */
 void prog_wait_go_file(const char *path);
+/* A throwaway self-signed certificate for localhost and its key. */
+void prog_make_cert(EVP_PKEY **pkey, X509 **cert);
 
 #endif
