@@ -298,7 +298,13 @@ int BPF_KPROBE(ssl_enter)
 	return 0;
 }
 
-/* What every record of one call shares; the bpf_loop callback reads it. */
+/* a packed record's body: KF_MAX_SEGS skips, then TLSTOP_PACK_MAX bytes */
+#define PACK_MASK 2047
+_Static_assert(KF_MAX_SEGS * sizeof(struct tlstop_skip) + TLSTOP_PACK_MAX <= PACK_MASK + 1,
+	       "a packed record's offsets fit PACK_MASK");
+_Static_assert(KF_MAX_SEGS <= TLSTOP_SKIPS_MAX, "userspace takes every skip of a call");
+
+/* What every record of one call shares; the bpf_loop callbacks read it. */
 struct emit_ctx {
 	__u64 buf;
 	__u32 captured;
@@ -306,8 +312,15 @@ struct emit_ctx {
 	__u32 pos; /* next byte of the call to emit */
 	__u32 seg; /* next range of kf_scratch.segs */
 	__u32 nsegs; /* ranges the prefilter dropped */
-	__u32 pad;
-	struct tlstop_data hdr; /* data[] unused here */
+	__u32 packed; /* bytes of body[] filled by pack_piece() */
+#pragma clang diagnostic push
+#pragma clang diagnostic ignored "-Wgnu-variable-sized-type-not-at-end"
+	struct tlstop_data hdr;
+#pragma clang diagnostic pop
+	/* hdr's data[] of a packed record (skip table, then kept bytes), so
+	 * hdr and body go up as one record; offsets into it are masked to
+	 * PACK_MASK, and room past that takes a whole piece */
+	__u8 body[PACK_MASK + 1 + TLSTOP_PACK_MAX];
 };
 
 /* Scratch for the return probe: struct emit_ctx is too big for the stack,
@@ -423,6 +436,70 @@ read_failed:
 	if (cnt)
 		cnt->read_fail++;
 	return 0;
+}
+
+/* Piece i of a packed record: the kept bytes before skip i (after the last
+ * one when i == nsegs) and skip i itself. The caller checked that the kept
+ * bytes, so each piece, fit TLSTOP_PACK_MAX. */
+static long pack_piece(__u32 i, void *unused)
+{
+	__u32 zero = 0, end, n, at;
+	struct emit_ctx *ectx = bpf_map_lookup_elem(&emit_scratch, &zero);
+	struct kf_scratch *s = bpf_map_lookup_elem(&kf_scratch, &zero);
+	struct kf_seg *g = NULL;
+
+	if (!ectx || !s)
+		return 1;
+	end = ectx->captured;
+	if (i < ectx->nsegs) {
+		g = &s->segs[i & (KF_MAX_SEGS - 1)];
+		end = g->off;
+		at = (i & (KF_MAX_SEGS - 1)) * sizeof(struct tlstop_skip);
+		((struct tlstop_skip *)&ectx->body[at])->off = g->off;
+		((struct tlstop_skip *)&ectx->body[at])->len = g->len;
+	}
+	if (end > ectx->pos) {
+		n = end - ectx->pos;
+		at = ectx->nsegs * sizeof(struct tlstop_skip) + ectx->packed;
+		if (bpf_probe_read_user(&ectx->body[at & PACK_MASK],
+					((n - 1) & (TLSTOP_PACK_MAX - 1)) + 1,
+					(void *)(ectx->buf + ectx->pos))) {
+			ectx->lost = 1;
+			return 1;
+		}
+		ectx->packed += n;
+	}
+	if (g)
+		ectx->pos = g->off + g->len;
+	return 0;
+}
+
+/* The call as one record: its skips, then the bytes between them. */
+static __always_inline void emit_packed(struct emit_ctx *ectx)
+{
+	struct tlstop_data *h = &ectx->hdr;
+	struct tlstop_counters *cnt;
+	__u64 size;
+
+	ectx->packed = 0;
+	bpf_loop(ectx->nsegs + 1, pack_piece, NULL, 0);
+	cnt = get_counters();
+	if (ectx->lost) {
+		if (cnt)
+			cnt->read_fail++;
+		return;
+	}
+	size = sizeof(*h) + ectx->nsegs * sizeof(struct tlstop_skip) + ectx->packed;
+	if (size > sizeof(*h) + sizeof(ectx->body))
+		return;
+	h->hdr.size = size;
+	h->chunk_len = ectx->captured;
+	h->nskips = ectx->nsegs;
+	h->flags |= TLSTOP_F_SKIP | TLSTOP_F_LAST;
+	if (bpf_ringbuf_output(&events, h, size, wakeup_flag()) && cnt) {
+		cnt->ringbuf_fail++;
+		cnt->ringbuf_fail_bytes += ectx->packed;
+	}
 }
 
 static __always_inline void attribute(struct call *c, __u32 pid, struct emit_ctx *ectx,
@@ -647,6 +724,15 @@ int BPF_KRETPROBE(ssl_leave, int ret)
 		if (verdict == KF_DROP)
 			goto out;
 		ectx->nsegs = s->nsegs;
+		/* the segments are in order: the last one ends the furthest */
+		if (ectx->nsegs && ectx->nsegs <= KF_MAX_SEGS &&
+		    ectx->captured - s->dropped <= TLSTOP_PACK_MAX &&
+		    s->segs[(ectx->nsegs - 1) & (KF_MAX_SEGS - 1)].off +
+				    s->segs[(ectx->nsegs - 1) & (KF_MAX_SEGS - 1)].len <=
+			    ectx->captured) {
+			emit_packed(ectx);
+			goto out;
+		}
 	}
 	nchunks = (ectx->captured + TLSTOP_CHUNK_MAX - 1) / TLSTOP_CHUNK_MAX;
 	bpf_loop(nchunks + 2 * ectx->nsegs + 1, emit_chunk, NULL, 0);

@@ -63,9 +63,23 @@ enum tlstop_role {
 #define TLSTOP_F_FD_CONFLICT (1u << 3) /* two different socket fds in one call */
 #define TLSTOP_F_HAS_ADDR (1u << 4) /* addr holds an inet/inet6 socket's ends */
 #define TLSTOP_F_LAST (1u << 5) /* last chunk of the call */
-/* [offset, offset + chunk_len) of the call was dropped by the prefilter:
- * no data[] follows */
+/* The prefilter dropped bytes of [offset, offset + chunk_len) of the call:
+ * with nskips 0, all of them and no data[] follows; otherwise data[] opens
+ * with nskips struct tlstop_skip, then holds the range's other bytes. */
 #define TLSTOP_F_SKIP (1u << 6)
+
+/* A range of the call the prefilter dropped, in a TLSTOP_F_SKIP record:
+ * in order, apart, inside the record's range. One record per call carries
+ * them all, so a call with a dropped DATA payload costs one record header. */
+struct tlstop_skip {
+	__u32 off;
+	__u32 len;
+};
+
+#define TLSTOP_SKIPS_MAX 64 /* ranges one record may list */
+/* a call whose kept bytes are at most this many goes up in one record with
+ * its skips; a longer one as its pieces and one record per dropped range */
+#define TLSTOP_PACK_MAX 1024
 
 struct tlstop_addr {
 	__u16 family; /* AF_INET, AF_INET6, AF_UNIX or 0 */
@@ -99,7 +113,7 @@ struct tlstop_data {
 	__u32 flags; /* TLSTOP_F_* */
 	__u8 func; /* enum tlstop_func */
 	__u8 dir; /* enum tlstop_dir */
-	__u8 pad[2];
+	__u16 nskips; /* TLSTOP_F_SKIP: struct tlstop_skip at the start of data[] */
 	char comm[TLSTOP_COMM_LEN];
 	struct tlstop_addr addr;
 	__u8 data[];

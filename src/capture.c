@@ -11,10 +11,10 @@
 struct pending {
 	struct pending *next;
 	struct tlstop_data hdr;
-	uint8_t *buf;
+	uint8_t *buf; /* captured_len bytes, each at its offset in the call */
 	uint32_t next_off;
 	bool lost;
-	struct call_skip *skips;
+	struct tlstop_skip *skips;
 	uint32_t nskips;
 };
 
@@ -37,16 +37,43 @@ struct capture *capture_new(const struct capture_ops *ops, void *arg, struct sta
 	return c;
 }
 
+/* The pieces of [off, end) around the skips k[0..n), in order and inside
+ * it; out has room for 2 n + 1. Kept bytes are at in_place + their offset
+ * in the call when in_place is set, else one after the other from packed
+ * (the bytes that follow a record's skip table). */
+static uint32_t lay_out(struct call_piece *out, uint32_t off, uint32_t end,
+			const struct tlstop_skip *k, uint32_t n, const uint8_t *packed,
+			const uint8_t *in_place)
+{
+	uint32_t np = 0;
+
+	for (uint32_t i = 0; i <= n; i++) {
+		uint32_t stop = i < n ? k[i].off : end;
+
+		if (stop > off) {
+			out[np++] = (struct call_piece){ off, stop - off,
+							 in_place ? in_place + off : packed };
+			if (!in_place)
+				packed += stop - off;
+		}
+		if (i < n) {
+			out[np++] = (struct call_piece){ k[i].off, k[i].len, NULL };
+			off = k[i].off + k[i].len;
+		}
+	}
+	return np;
+}
+
 static void emit(struct capture *c, const struct tlstop_data *hdr, const uint8_t *data,
-		 bool lost, const struct call_skip *skips, uint32_t nskips)
+		 bool lost, const struct call_piece *pieces, uint32_t npieces)
 {
 	struct tls_call call = {
 		.hdr = hdr,
 		.data = data,
 		.data_len = hdr->captured_len,
 		.lost = lost,
-		.skips = skips,
-		.nskips = nskips,
+		.pieces = pieces,
+		.npieces = npieces,
 	};
 
 	c->stats->calls++;
@@ -59,15 +86,32 @@ static void emit(struct capture *c, const struct tlstop_data *hdr, const uint8_t
 	c->ops->call(&call, c->arg);
 }
 
-static void pending_finish(struct capture *c, struct pending **link)
+static void pending_free(struct pending *p)
 {
-	struct pending *p = *link;
-
-	*link = p->next;
-	emit(c, &p->hdr, p->buf, p->lost, p->skips, p->nskips);
 	free(p->skips);
 	free(p->buf);
 	free(p);
+}
+
+static void pending_finish(struct capture *c, struct pending **link)
+{
+	struct pending *p = *link;
+	struct call_piece *pieces = NULL;
+	uint32_t np = 0;
+
+	*link = p->next;
+	/* the pieces of a lost call are unknown: the decoders take it as a gap */
+	if (p->nskips && !p->lost) {
+		pieces = malloc((2 * (size_t)p->nskips + 1) * sizeof(*pieces));
+		if (pieces)
+			np = lay_out(pieces, 0, p->hdr.captured_len, p->skips, p->nskips, NULL,
+				     p->buf);
+		else
+			p->lost = true;
+	}
+	emit(c, &p->hdr, p->nskips ? NULL : p->buf, p->lost, pieces, np);
+	free(pieces);
+	pending_free(p);
 }
 
 static struct pending **pending_find(struct capture *c, uint32_t tid)
@@ -80,26 +124,84 @@ static struct pending **pending_find(struct capture *c, uint32_t tid)
 	return NULL;
 }
 
-static int add_skip(struct pending *p, const struct tlstop_data *d)
+/* The skips of a TLSTOP_F_SKIP record, in k (room for TLSTOP_SKIPS_MAX);
+ * *kept: the bytes that follow them. -1 when the record is malformed. */
+static int record_skips(const struct tlstop_data *d, size_t size, struct tlstop_skip *k,
+			uint32_t *n, const uint8_t **kept)
 {
-	struct call_skip *n = realloc(p->skips, (p->nskips + 1) * sizeof(*n));
+	uint64_t pos = d->offset, end = (uint64_t)d->offset + d->chunk_len, dropped = 0;
+	const uint8_t *table = d->data;
 
-	if (!n)
+	if (!d->nskips) {
+		/* the whole range */
+		k[0] = (struct tlstop_skip){ d->offset, d->chunk_len };
+		*n = 1;
+		*kept = NULL;
+		return 0;
+	}
+	if (d->nskips > TLSTOP_SKIPS_MAX || size < sizeof(*d) + d->nskips * sizeof(*k))
 		return -1;
-	p->skips = n;
-	n[p->nskips].off = d->offset;
-	n[p->nskips].len = d->chunk_len;
-	p->nskips++;
+	for (uint32_t i = 0; i < d->nskips; i++) {
+		memcpy(&k[i], table + i * sizeof(*k), sizeof(*k));
+		if (!k[i].len || k[i].off < pos || (uint64_t)k[i].off + k[i].len > end)
+			return -1;
+		pos = (uint64_t)k[i].off + k[i].len;
+		dropped += k[i].len;
+	}
+	if (size < sizeof(*d) + d->nskips * sizeof(*k) + (d->chunk_len - dropped))
+		return -1;
+	*n = d->nskips;
+	*kept = table + d->nskips * sizeof(*k);
 	return 0;
+}
+
+static int add_skips(struct pending *p, const struct tlstop_skip *k, uint32_t n)
+{
+	struct tlstop_skip *grown = realloc(p->skips, (p->nskips + n) * sizeof(*grown));
+
+	if (!grown)
+		return -1;
+	p->skips = grown;
+	memcpy(p->skips + p->nskips, k, n * sizeof(*k));
+	p->nskips += n;
+	return 0;
+}
+
+/* A record's bytes into the call being assembled, each at its offset. */
+static void pending_add(struct pending *p, const struct tlstop_data *d, const struct tlstop_skip *k,
+			uint32_t nk, const uint8_t *kept)
+{
+	struct call_piece pieces[2 * TLSTOP_SKIPS_MAX + 1];
+	uint32_t np;
+
+	if (d->offset != p->next_off)
+		p->lost = true;
+	p->next_off = d->offset + d->chunk_len;
+	if (!(d->flags & TLSTOP_F_SKIP)) {
+		memcpy(p->buf + d->offset, d->data, d->chunk_len);
+		return;
+	}
+	np = lay_out(pieces, d->offset, p->next_off, k, nk, kept, NULL);
+	for (uint32_t i = 0; i < np; i++)
+		if (pieces[i].data)
+			memcpy(p->buf + pieces[i].off, pieces[i].data, pieces[i].len);
+	if (add_skips(p, k, nk))
+		p->lost = true;
 }
 
 static int feed_data(struct capture *c, const struct tlstop_data *d, size_t size)
 {
 	struct pending **link = pending_find(c, d->tid), *p;
+	struct call_piece pieces[2 * TLSTOP_SKIPS_MAX + 1];
+	struct tlstop_skip k[TLSTOP_SKIPS_MAX];
 	bool skip = d->flags & TLSTOP_F_SKIP;
+	const uint8_t *kept = NULL;
+	uint32_t nk = 0;
 
-	if (size < sizeof(*d) + (skip ? 0 : d->chunk_len) || d->captured_len > d->len ||
-	    d->chunk_len > d->captured_len || d->offset > d->captured_len - d->chunk_len)
+	if (d->captured_len > d->len || d->chunk_len > d->captured_len ||
+	    d->offset > d->captured_len - d->chunk_len)
+		return -1;
+	if (skip ? record_skips(d, size, k, &nk, &kept) : size < sizeof(*d) + d->chunk_len)
 		return -1;
 
 	if (link && (*link)->hdr.ts_ns != d->ts_ns) {
@@ -110,9 +212,11 @@ static int feed_data(struct capture *c, const struct tlstop_data *d, size_t size
 	}
 	if (!link && d->offset == 0 && (d->flags & TLSTOP_F_LAST)) {
 		/* the common case: the whole call in one record, no copy */
-		struct call_skip all = { 0, d->chunk_len };
-
-		emit(c, d, skip ? NULL : d->data, d->chunk_len != d->captured_len, &all, skip);
+		if (skip)
+			emit(c, d, NULL, d->chunk_len != d->captured_len, pieces,
+			     lay_out(pieces, 0, d->chunk_len, k, nk, kept, NULL));
+		else
+			emit(c, d, d->data, d->chunk_len != d->captured_len, NULL, 0);
 		return 0;
 	}
 	if (!link) {
@@ -124,19 +228,15 @@ static int feed_data(struct capture *c, const struct tlstop_data *d, size_t size
 			return -1;
 		}
 		p->hdr = *d;
+		p->hdr.nskips = 0;
+		p->hdr.flags &= ~TLSTOP_F_SKIP;
 		p->lost = d->offset != 0;
 		p->next = c->pending;
 		c->pending = p;
 		link = &c->pending;
 	}
 	p = *link;
-	if (d->offset != p->next_off)
-		p->lost = true;
-	if (!skip)
-		memcpy(p->buf + d->offset, d->data, d->chunk_len);
-	else if (add_skip(p, d))
-		p->lost = true;
-	p->next_off = d->offset + d->chunk_len;
+	pending_add(p, d, k, nk, kept);
 	if (d->flags & TLSTOP_F_LAST) {
 		p->hdr.flags |= d->flags & TLSTOP_F_LAST;
 		pending_finish(c, link);
@@ -194,9 +294,7 @@ void capture_free(struct capture *c)
 		struct pending *p = c->pending;
 
 		c->pending = p->next;
-		free(p->skips);
-		free(p->buf);
-		free(p);
+		pending_free(p);
 	}
 	free(c);
 }

@@ -11,19 +11,25 @@
 #include "stats.h"
 #include "tlstop.h"
 
-/* A range of a call the in-kernel prefilter did not copy (TLSTOP_F_SKIP). */
-struct call_skip {
+/* A run of a call's bytes, in order: captured (data), or kept back by the
+ * in-kernel prefilter (data NULL). */
+struct call_piece {
 	uint32_t off;
 	uint32_t len;
+	const uint8_t *data;
 };
 
 struct tls_call {
 	const struct tlstop_data *hdr; /* fields of the first record; data[] unused */
-	const uint8_t *data; /* captured_len bytes; gaps are zero when lost */
+	/* the captured_len bytes, when the prefilter kept none back (else
+	 * NULL); gaps are zero when lost */
+	const uint8_t *data;
 	uint32_t data_len;
 	bool lost; /* records of this call were lost */
-	const struct call_skip *skips; /* in order; their bytes in data are zero */
-	uint32_t nskips;
+	/* when the prefilter kept bytes back (data NULL): the pieces, covering
+	 * [0, data_len) unless lost */
+	const struct call_piece *pieces;
+	uint32_t npieces;
 };
 
 struct capture_ops {

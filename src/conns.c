@@ -282,7 +282,6 @@ void conns_call(struct conns *t, const struct tls_call *call)
 {
 	const struct tlstop_data *d = call->hdr;
 	bool out = d->dir == TLSTOP_DIR_OUT;
-	uint32_t pos = 0;
 	struct conn *c;
 
 	if (!d->len)
@@ -301,16 +300,16 @@ void conns_call(struct conns *t, const struct tls_call *call)
 		gap(t, c, out, d->len, d->ts_ns);
 		return;
 	}
-	for (uint32_t i = 0; i < call->nskips; i++) {
-		const struct call_skip *k = &call->skips[i];
+	if (!call->pieces && call->data_len)
+		feed(c, out, call->data, call->data_len, d->ts_ns);
+	for (uint32_t i = 0; i < call->npieces; i++) {
+		const struct call_piece *k = &call->pieces[i];
 
-		if (k->off > pos)
-			feed(c, out, call->data + pos, k->off - pos, d->ts_ns);
-		skipped(c, out, k->len, d->ts_ns);
-		pos = k->off + k->len;
+		if (k->data)
+			feed(c, out, k->data, k->len, d->ts_ns);
+		else
+			skipped(c, out, k->len, d->ts_ns);
 	}
-	if (call->data_len > pos)
-		feed(c, out, call->data + pos, call->data_len - pos, d->ts_ns);
 	if (d->len > call->data_len)
 		gap(t, c, out, d->len - call->data_len, d->ts_ns);
 }

@@ -189,6 +189,32 @@ static struct kf_conn *conn_get(struct model *m, uint64_t ssl)
 	return &m->conns[m->nconns++].c;
 }
 
+/* The call as one record with its skips, as ssl_leave's emit_packed(). */
+static int model_packed(struct model *m, const struct prop_call *pc, struct capture *cap)
+{
+	struct tlstop_data *rec = m->rec;
+	struct tlstop_skip *table = (struct tlstop_skip *)rec->data;
+	uint8_t *kept = rec->data + m->s.nsegs * sizeof(*table);
+	uint32_t pos = 0;
+
+	for (uint32_t i = 0; i <= m->s.nsegs; i++) {
+		uint32_t end = i < m->s.nsegs ? m->s.segs[i].off : pc->len;
+
+		memcpy(kept, pc->data + pos, end - pos);
+		kept += end - pos;
+		if (i < m->s.nsegs) {
+			table[i] = (struct tlstop_skip){ m->s.segs[i].off, m->s.segs[i].len };
+			pos = m->s.segs[i].off + m->s.segs[i].len;
+		}
+	}
+	rec->offset = 0;
+	rec->chunk_len = pc->len;
+	rec->nskips = (uint16_t)m->s.nsegs;
+	rec->flags |= TLSTOP_F_SKIP | TLSTOP_F_LAST;
+	rec->hdr.size = (uint32_t)(kept - (uint8_t *)rec);
+	return capture_feed(cap, rec, rec->hdr.size);
+}
+
 /* What ssl_leave does after the call returns, bpf/tlstop.bpf.c prefilter() */
 static int model_call(void *t, const struct prop_call *pc, struct capture *cap)
 {
@@ -226,6 +252,9 @@ static int model_call(void *t, const struct prop_call *pc, struct capture *cap)
 			kf_call(&w, n);
 		}
 	}
+	if (m->s.nsegs && pc->len - m->s.dropped <= TLSTOP_PACK_MAX &&
+	    m->s.segs[m->s.nsegs - 1].off + m->s.segs[m->s.nsegs - 1].len <= pc->len)
+		return model_packed(m, pc, cap);
 	for (uint32_t i = 0; i < m->s.nsegs; i++) {
 		const struct kf_seg *g = &m->s.segs[i];
 

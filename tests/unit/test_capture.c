@@ -1,5 +1,6 @@
 /* test_capture.c - reassembly of TLS calls from ring-buffer records. */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,7 +14,8 @@ struct seen {
 	struct {
 		uint32_t tid, len, data_len;
 		bool lost;
-		uint8_t *data;
+		uint8_t *data; /* data_len bytes; those kept back are zero */
+		char layout[128]; /* the pieces: "D0+10 S10+50 ..."; "" for data alone */
 	} calls[MAX_CALLS];
 	int nprocs;
 };
@@ -28,8 +30,21 @@ static void on_call(const struct tls_call *c, void *arg)
 	s->calls[s->ncalls].len = c->hdr->len;
 	s->calls[s->ncalls].data_len = c->data_len;
 	s->calls[s->ncalls].lost = c->lost;
-	s->calls[s->ncalls].data = malloc(c->data_len + 1);
-	memcpy(s->calls[s->ncalls].data, c->data, c->data_len);
+	s->calls[s->ncalls].data = calloc(1, c->data_len + 1);
+	if (c->data)
+		memcpy(s->calls[s->ncalls].data, c->data, c->data_len);
+	CHECK(!c->data == !!c->pieces);
+	for (uint32_t i = 0, at = 0; i < c->npieces; i++) {
+		const struct call_piece *k = &c->pieces[i];
+		char *l = s->calls[s->ncalls].layout;
+
+		CHECK(k->off == at && k->off + k->len <= c->data_len);
+		at = k->off + k->len;
+		if (k->data)
+			memcpy(s->calls[s->ncalls].data + k->off, k->data, k->len);
+		snprintf(l + strlen(l), sizeof(s->calls[0].layout) - strlen(l), "%s%c%u+%u",
+			 i ? " " : "", k->data ? 'D' : 'S', k->off, k->len);
+	}
 	s->ncalls++;
 }
 
@@ -63,6 +78,51 @@ static struct tlstop_data *chunk(uint32_t tid, uint64_t ts, uint32_t len, uint32
 		d->data[i] = (uint8_t)((off + i) * 7);
 	*size = d->hdr.size;
 	return d;
+}
+
+/* A TLSTOP_F_SKIP record over [off, off + span) of a call of len bytes:
+ * the skips k[0..n), then the pattern's bytes between them. */
+static struct tlstop_data *packed(uint32_t tid, uint64_t ts, uint32_t len, uint32_t off,
+				  uint32_t span, const struct tlstop_skip *k, uint16_t n, bool last)
+{
+	struct tlstop_data *d = calloc(1, sizeof(*d) + n * sizeof(*k) + span);
+	uint8_t *kept = d->data + n * sizeof(*k);
+	uint32_t pos = off;
+
+	memcpy(d->data, k, n * sizeof(*k));
+	for (uint16_t i = 0; i <= n; i++) {
+		uint32_t end = i < n ? k[i].off : off + span;
+
+		for (; pos < end; pos++)
+			*kept++ = (uint8_t)(pos * 7);
+		if (i < n)
+			pos = k[i].off + k[i].len;
+	}
+	d->hdr.type = TLSTOP_EV_DATA;
+	d->hdr.size = (uint32_t)(kept - (uint8_t *)d);
+	d->tid = tid;
+	d->pid = 100;
+	d->ts_ns = ts;
+	d->len = d->captured_len = len;
+	d->offset = off;
+	d->chunk_len = span;
+	d->nskips = n;
+	d->flags = TLSTOP_F_SKIP | (last ? TLSTOP_F_LAST : 0);
+	return d;
+}
+
+/* the pattern where kept, zero where skipped */
+static bool skipped_ok(const uint8_t *data, uint32_t len, const struct tlstop_skip *k, int n)
+{
+	for (uint32_t i = 0; i < len; i++) {
+		bool in = false;
+
+		for (int j = 0; j < n; j++)
+			in |= i >= k[j].off && i < k[j].off + k[j].len;
+		if (data[i] != (in ? 0 : (uint8_t)(i * 7)))
+			return false;
+	}
+	return true;
 }
 
 static void feed(struct capture *c, struct tlstop_data *d)
@@ -143,6 +203,78 @@ int main(void)
 	CHECK(s.ncalls == 1 && s.calls[0].lost);
 	CHECK_EQ_U64(stats.incomplete_calls, 4);
 	reset(&s);
+
+	/* a call the prefilter cut: one record with its skips, no copy */
+	{
+		const struct tlstop_skip k[] = { { 10, 50 }, { 100, 60 } };
+
+		feed(c, packed(8, 80, 200, 0, 200, k, 2, true));
+		CHECK(s.ncalls == 1 && !s.calls[0].lost && s.calls[0].data_len == 200);
+		CHECK_STR(s.calls[0].layout, "D0+10 S10+50 D60+40 S100+60 D160+40");
+		CHECK(skipped_ok(s.calls[0].data, 200, k, 2));
+		reset(&s);
+
+		/* a skip at each end */
+		feed(c, packed(8, 81, 200, 0, 200, (struct tlstop_skip[]){ { 0, 9 }, { 30, 170 } },
+			       2, true));
+		CHECK_STR(s.calls[0].layout, "S0+9 D9+21 S30+170");
+		reset(&s);
+	}
+
+	/* the whole range in one skip record (nskips 0) */
+	d = chunk(8, 82, 300, 300, 0, 0, true, &size);
+	d->chunk_len = 300;
+	d->flags |= TLSTOP_F_SKIP;
+	feed(c, d);
+	CHECK(s.ncalls == 1 && !s.calls[0].lost);
+	CHECK_STR(s.calls[0].layout, "S0+300");
+	reset(&s);
+
+	/* a long call: data records, a packed record, a skip record */
+	{
+		const struct tlstop_skip k[] = { { 16400, 100 }, { 17000, 24 } };
+
+		feed(c, chunk(9, 90, 20000, 20000, 0, 16384, false, &size));
+		feed(c, packed(9, 90, 20000, 16384, 1000, k, 2, false));
+		d = chunk(9, 90, 20000, 20000, 17384, 0, false, &size);
+		d->chunk_len = 2000;
+		d->flags |= TLSTOP_F_SKIP;
+		feed(c, d);
+		feed(c, chunk(9, 90, 20000, 20000, 19384, 616, true, &size));
+		CHECK(s.ncalls == 1 && !s.calls[0].lost);
+		CHECK_STR(s.calls[0].layout, "D0+16400 S16400+100 D16500+500 S17000+24 "
+						"D17024+360 S17384+2000 D19384+616");
+		CHECK(skipped_ok(s.calls[0].data, 20000,
+				 (struct tlstop_skip[]){ { 16400, 100 }, { 17000, 24 }, { 17384, 2000 } },
+				 3));
+		reset(&s);
+	}
+
+	/* malformed skip tables are refused whole */
+	{
+		const struct tlstop_skip k[] = { { 10, 50 }, { 100, 60 } };
+		const uint64_t bad = stats.bad_records;
+
+		d = packed(10, 100, 200, 0, 200, k, 2, true);
+		d->hdr.size--; /* a kept byte short */
+		CHECK(capture_feed(c, d, d->hdr.size) == -1);
+		d->hdr.size++;
+		d->nskips = TLSTOP_SKIPS_MAX + 1;
+		CHECK(capture_feed(c, d, d->hdr.size) == -1);
+		d->nskips = 2;
+		((struct tlstop_skip *)d->data)[1].off = 40; /* overlaps the first */
+		CHECK(capture_feed(c, d, d->hdr.size) == -1);
+		((struct tlstop_skip *)d->data)[1].off = 150; /* past the range */
+		CHECK(capture_feed(c, d, d->hdr.size) == -1);
+		((struct tlstop_skip *)d->data)[1] = (struct tlstop_skip){ 100, 0 };
+		CHECK(capture_feed(c, d, d->hdr.size) == -1);
+		d->hdr.size = sizeof(*d) + 8; /* the table cut */
+		CHECK(capture_feed(c, d, d->hdr.size) == -1);
+		free(d);
+		CHECK_EQ_U64(stats.bad_records - bad, 6);
+		CHECK(s.ncalls == 0);
+		stats.bad_records = bad;
+	}
 
 	/* process notices pass through */
 	CHECK(capture_feed(c, &proc, sizeof(proc)) == 0);
