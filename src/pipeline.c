@@ -63,6 +63,10 @@ static void on_message(struct message *m, void *arg)
 			p->printed++;
 		}
 	}
+	if (!p->store) {
+		msg_free(m);
+		return;
+	}
 	store_key(&key, &m->who, m->conn_seq);
 	store_add(p->store, &key, m);
 }
@@ -72,6 +76,8 @@ static void on_closed(const struct tlstop_data *who, uint64_t seq, uint64_t ts, 
 	struct pipeline *p = arg;
 	struct store_conn_key key;
 
+	if (!p->store)
+		return;
 	store_key(&key, who, seq);
 	store_conn_close(p->store, &key, ts);
 }
@@ -97,10 +103,13 @@ struct pipeline *pipeline_new(const struct options *o, struct output *out)
 	cc.lim = &p->lim;
 	cc.cnt = &p->cnt;
 	p->conns = conns_new(&cc);
-	p->store = store_new(&sl);
+	/* batch output prints messages as they come: only the interactive
+	 * view (no output) browses them afterwards */
+	if (!out)
+		p->store = store_new(&sl);
 	p->methods = methods_new(&(struct methods_config){ 0 });
 	p->mask = mask_new(!o->no_mask, NULL, 0);
-	if (!p->conns || !p->store || !p->methods || !p->mask) {
+	if (!p->conns || (!out && !p->store) || !p->methods || !p->mask) {
 		pipeline_free(p);
 		return NULL;
 	}
@@ -162,7 +171,7 @@ static void print_methods(struct pipeline *p, uint64_t now)
 void pipeline_tick(struct pipeline *p, uint64_t now)
 {
 	conns_tick(p->conns, now);
-	if (now > REAP_AFTER_NS)
+	if (p->store && now > REAP_AFTER_NS)
 		store_reap(p->store, now - REAP_AFTER_NS);
 	if (p->out && p->o->stats && !pipeline_done(p))
 		print_methods(p, now);
@@ -170,9 +179,10 @@ void pipeline_tick(struct pipeline *p, uint64_t now)
 
 void pipeline_counters(const struct pipeline *p, struct stats *s)
 {
-	struct store_stats st;
+	struct store_stats st = { 0 };
 
-	store_stats(p->store, &st);
+	if (p->store)
+		store_stats(p->store, &st);
 	s->proto = p->cnt;
 	s->conns = conns_count(p->conns);
 	s->store_msgs = st.msgs;

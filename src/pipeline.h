@@ -36,10 +36,11 @@ uint64_t pipeline_clock(const struct pipeline *p);
 /* The decoder and store counters, for stats records. */
 void pipeline_counters(const struct pipeline *p, struct stats *s);
 /* Messages f does not match are neither printed nor counted per method;
- * the store keeps them all (the UI filters per screen). f NULL: every
- * message. p takes neither; both must outlive p or the next call. */
+ * the store, when there is one, keeps them all (the UI filters per
+ * screen). f NULL: every message. p takes neither; both must outlive p or the next call. */
 void pipeline_set_filter(struct pipeline *p, const struct filter *f, const struct filter_env *env);
-/* What the UI reads; valid until pipeline_free(). */
+/* What the UI reads; valid until pipeline_free(). NULL with batch output,
+ * which keeps no message. */
 struct store *pipeline_store(const struct pipeline *p);
 struct methods *pipeline_methods(const struct pipeline *p);
 /* Messages decoded since the start, matching or not. */

@@ -3,7 +3,7 @@
  * (tests/bench/kfilter_bench.sh).
  *
  *   h2_load [--calls N] [--warmup N] [--size BYTES] [--match-every K]
- *           [--cpu N] [--wait-file FILE]
+ *           [--rate N] [--cpu N] [--wait-file FILE]
  *
  * A client and a server talk TLS 1.3 over a BIO pair in the main thread
  * (ssl_roundtrip --bio mem): no system calls on the path, so what a tracer
@@ -33,13 +33,18 @@
  * --wait-file: after printing "waiting FILE" (the process then maps libssl),
  * wait for FILE to exist before the handshake, so that a tracer started
  * meanwhile sees the connection from its first byte. --cpu pins the thread.
+ * --rate N: at most N calls a second on average, warm-up included, so that a tracer that
+ * cannot keep up with the unpaced loop still sees every call: the calls go
+ * in bursts of PACE_BURST, with a sleep (left out of the wall time) before
+ * a burst that would start early. In bursts, the caches stay as warm as
+ * unpaced; a sleep before every call cost half as much again per call.
  *
  * Prints one line:
  *
  *   ns_per_call=F cpu_ns_per_call=F calls=N warmup=W size=S match_every=K
- *   a_calls=A ssl_calls_per_call=F cpu=N
+ *   a_calls=A ssl_calls_per_call=F rate=N cpu=N
  *
- * ns_per_call (wall time), cpu_ns_per_call (the process's CPU time, user
+ * ns_per_call (wall time, --rate's sleeps left out), cpu_ns_per_call (the process's CPU time, user
  * and system: a uprobe's programs run in the traced thread, so they count,
  * and time other processes take from its CPU does not) and
  * ssl_calls_per_call (SSL_read and SSL_write calls of both sides) cover
@@ -96,10 +101,12 @@ struct want {
 	uint32_t stream;
 };
 
+#define PACE_BURST 32
+
 static void usage(void)
 {
 	fputs("usage: h2_load [--calls N] [--warmup N] [--size BYTES] [--match-every K]\n"
-	      "               [--cpu N] [--wait-file FILE]\n",
+	      "               [--rate N] [--cpu N] [--wait-file FILE]\n",
 	      stderr);
 	exit(2);
 }
@@ -119,6 +126,20 @@ static uint64_t now_ns(clockid_t clock)
 
 	clock_gettime(clock, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+/* Sleeps until due_ns (CLOCK_MONOTONIC) if that is ahead; returns the
+ * nanoseconds slept. */
+static uint64_t pace(uint64_t due_ns)
+{
+	uint64_t now = now_ns(CLOCK_MONOTONIC);
+	struct timespec ts = { (time_t)(due_ns / 1000000000ULL), (long)(due_ns % 1000000000ULL) };
+
+	if (due_ns <= now)
+		return 0;
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
+		;
+	return now_ns(CLOCK_MONOTONIC) - now;
 }
 
 static void pin(long cpu)
@@ -474,16 +495,17 @@ int main(int argc, char **argv)
 		{ "warmup", required_argument, NULL, 'w' },
 		{ "size", required_argument, NULL, 's' },
 		{ "match-every", required_argument, NULL, 'k' },
+		{ "rate", required_argument, NULL, 'r' },
 		{ "cpu", required_argument, NULL, 'c' },
 		{ "wait-file", required_argument, NULL, 'f' },
 		{ NULL, 0, NULL, 0 },
 	};
-	unsigned long calls = 20000, warmup = 1000, every = 100, a_calls = 0, i;
+	unsigned long calls = 20000, warmup = 1000, every = 100, rate = 0, a_calls = 0, i;
 	size_t size = 16384, len, cap;
 	const char *wait_file = NULL;
 	struct end c, s;
 	SSL *cssl, *sssl;
-	uint64_t t0 = 0, cpu0 = 0;
+	uint64_t t0 = 0, cpu0 = 0, p0, slept = 0;
 	uint8_t *m;
 	long cpu = -1;
 	int o;
@@ -501,6 +523,9 @@ int main(int argc, char **argv)
 			break;
 		case 'k':
 			every = count_arg(optarg, 1, 1UL << 30);
+			break;
+		case 'r':
+			rate = count_arg(optarg, 1, 1000000);
 			break;
 		case 'c':
 			cpu = (long)count_arg(optarg, 0, CPU_SETSIZE - 1);
@@ -531,6 +556,7 @@ int main(int argc, char **argv)
 	end_init(&c, cssl, false, cap);
 	end_init(&s, sssl, true, cap);
 	h2_open(&c, &s);
+	p0 = now_ns(CLOCK_MONOTONIC);
 	for (i = 0; i < warmup + calls; i++) {
 		int which = i % every ? 1 : 0;
 
@@ -538,15 +564,18 @@ int main(int argc, char **argv)
 			c.calls = s.calls = 0;
 			t0 = now_ns(CLOCK_MONOTONIC);
 			cpu0 = now_ns(CLOCK_PROCESS_CPUTIME_ID);
+			slept = 0;
 		}
+		if (rate && i % PACE_BURST == 0)
+			slept += pace(p0 + i * 1000000000ULL / rate);
 		call(&c, &s, (uint32_t)(2 * i + 1), which, m, len);
 		a_calls += !which;
 	}
 	printf("ns_per_call=%.1f cpu_ns_per_call=%.1f calls=%lu warmup=%lu size=%zu "
-	       "match_every=%lu a_calls=%lu ssl_calls_per_call=%.3f cpu=%ld\n",
-	       (double)(now_ns(CLOCK_MONOTONIC) - t0) / (double)calls,
+	       "match_every=%lu a_calls=%lu ssl_calls_per_call=%.3f rate=%lu cpu=%ld\n",
+	       (double)(now_ns(CLOCK_MONOTONIC) - t0 - slept) / (double)calls,
 	       (double)(now_ns(CLOCK_PROCESS_CPUTIME_ID) - cpu0) / (double)calls, calls, warmup,
-	       size, every, a_calls, (double)(c.calls + s.calls) / (double)calls, cpu);
+	       size, every, a_calls, (double)(c.calls + s.calls) / (double)calls, rate, cpu);
 	end_free(&c);
 	end_free(&s);
 	free(m);
