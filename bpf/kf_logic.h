@@ -12,6 +12,8 @@
  *   kf_stream_put(key, v), kf_stream_del(key)
  *   kf_ins_get(key)              struct tlstop_kf_path_key * or NULL
  *   kf_ins_put(key, v)
+ *   kf_carry_get(key)            struct kf_carry * or NULL
+ *   kf_carry_put(key, v), kf_carry_del(key)
  *   kf_path_match(key)           true when a prefix covers the key
  *   kf_new_id()                  a random 64-bit connection id
  *   KF_COPY(dst, src, n)         copy n bytes between the scratch buffers
@@ -276,9 +278,9 @@ static __always_inline void kf_reject_stream(struct kf_walk *w, __u32 stream)
 	w->s->rejected++;
 }
 
-/* A whole HEADERS frame (END_HEADERS set), its len payload bytes at s->pos:
- * walk its block for :path and the table insertions. */
-static __always_inline void kf_headers(struct kf_walk *w, __u32 len, __u8 flags, __u32 stream)
+/* A whole HEADERS frame (END_HEADERS set), its len (1 to KF_WIN) payload
+ * bytes in s->win: walk its block for :path and the table insertions. */
+static __always_inline void kf_block(struct kf_walk *w, __u32 len, __u8 flags, __u32 stream)
 {
 	struct kf_scratch *s = w->s;
 	struct kf_hwalk *h = &s->h;
@@ -286,13 +288,6 @@ static __always_inline void kf_headers(struct kf_walk *w, __u32 len, __u8 flags,
 
 	__builtin_memset(h, 0, sizeof(*h));
 	h->dyn = !w->dir->hpack_lost;
-	if (!len)
-		return;
-	if (len > KF_WIN || KF_READ(s->win, ((len - 1) & (KF_WIN - 1)) + 1, w->base, s->pos)) {
-		w->dir->hpack_lost = 1;
-		s->unknown++;
-		return;
-	}
 	if (flags & 0x8) /* PADDED */
 		pad = kf_win(s, start++);
 	if (flags & 0x20) /* PRIORITY */
@@ -312,6 +307,21 @@ static __always_inline void kf_headers(struct kf_walk *w, __u32 len, __u8 flags,
 		return;
 	if (!kf_path_match(&s->key))
 		kf_reject_stream(w, stream);
+}
+
+/* A HEADERS frame (END_HEADERS set) whose len payload bytes are all in this
+ * call, at s->pos. */
+static __always_inline void kf_headers(struct kf_walk *w, __u32 len, __u8 flags, __u32 stream)
+{
+	if (!len)
+		return;
+	if (len > KF_WIN ||
+	    KF_READ(w->s->win, ((len - 1) & (KF_WIN - 1)) + 1, w->base, w->s->pos)) {
+		w->dir->hpack_lost = 1;
+		w->s->unknown++;
+		return;
+	}
+	kf_block(w, len, flags, stream);
 }
 
 /* END_STREAM of one direction: a stream closed both ways is forgotten. */
@@ -335,6 +345,68 @@ static __always_inline bool kf_stream_rejected(struct kf_walk *w, __u32 stream)
 	return v && v->gen == w->gen;
 }
 
+/* A HEADERS frame (END_HEADERS set) of len bytes that this call cuts: its
+ * block is gathered by kf_carry_add() as its bytes come. */
+static __always_inline void kf_carry_start(struct kf_walk *w, __u32 len, __u8 flags,
+					   __u32 stream)
+{
+	struct kf_carry_key k = { .conn = w->conn->id, .dir = w->dirn };
+	struct kf_carry *c;
+
+	if (len > KF_WIN) {
+		w->dir->hpack_lost = 1;
+		w->s->unknown++;
+		return;
+	}
+	kf_carry_put(&k, &w->s->carry);
+	c = kf_carry_get(&k);
+	if (!c) {
+		w->dir->hpack_lost = 1;
+		return;
+	}
+	c->len = len;
+	c->have = 0;
+	c->flags = flags;
+	c->stream = stream;
+	w->dir->carry = 1;
+}
+
+/* n more bytes of the gathered block at s->pos; walks it once whole. */
+static __always_inline void kf_carry_add(struct kf_walk *w, __u32 n)
+{
+	struct kf_carry_key k = { .conn = w->conn->id, .dir = w->dirn };
+	struct kf_carry *c = kf_carry_get(&k);
+	__u32 have, len, stream;
+	__u8 flags;
+
+	if (!c)
+		goto lost;
+	have = c->have;
+	len = c->len;
+	if (len > KF_WIN || have >= len || n > len - have ||
+	    KF_READ(&c->buf[have & (KF_WIN - 1)], ((n - 1) & (KF_WIN - 1)) + 1, w->base,
+		    w->s->pos))
+		goto lost;
+	c->have = have + n;
+	if (c->have < len)
+		return;
+	flags = c->flags;
+	stream = c->stream;
+	KF_COPY(w->s->win, c->buf, KF_WIN);
+	kf_carry_del(&k);
+	w->dir->carry = 0;
+	kf_block(w, len, flags, stream);
+	/* kf_frame_start() saw END_STREAM before the verdict existed */
+	if (flags & 0x1)
+		kf_end_stream(w, stream);
+	return;
+lost:
+	w->dir->carry = 0;
+	w->dir->hpack_lost = 1;
+	if (c)
+		kf_carry_del(&k);
+}
+
 /* The frame header in d->hdr is complete and s->pos is just past it. */
 static __always_inline void kf_frame_start(struct kf_walk *w)
 {
@@ -345,7 +417,7 @@ static __always_inline void kf_frame_start(struct kf_walk *w)
 			(__u32)d->hdr[7] << 8 | d->hdr[8]) & 0x7fffffff;
 
 	d->remain = len;
-	d->drop = 0;
+	d->drop = d->carry = 0;
 	switch (type) {
 	case 0: /* DATA */
 		if (!stream) {
@@ -361,11 +433,13 @@ static __always_inline void kf_frame_start(struct kf_walk *w)
 			d->sync = 0;
 			return;
 		}
-		/* the block must be whole in this call to be walked */
-		if ((flags & 0x4) && len <= w->len - w->s->pos)
+		/* with CONTINUATION frames, the block is not walked */
+		if (!(flags & 0x4))
+			d->hpack_lost = 1;
+		else if (len <= w->len - w->s->pos)
 			kf_headers(w, len, flags, stream);
 		else
-			d->hpack_lost = 1;
+			kf_carry_start(w, len, flags, stream);
 		if (flags & 0x1)
 			kf_end_stream(w, stream);
 		break;
@@ -393,6 +467,8 @@ static long kf_frame(__u32 unused, void *arg)
 		n = d->remain < left ? d->remain : left;
 		if (d->drop)
 			kf_drop(w->s, w->s->pos, n);
+		else if (d->carry)
+			kf_carry_add(w, n);
 		d->remain -= n;
 		w->s->pos += n;
 		return 0;

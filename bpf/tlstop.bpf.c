@@ -191,6 +191,14 @@ struct {
 	__type(value, struct tlstop_kf_path_key);
 } kf_ins SEC(".maps");
 
+/* one per connection direction in the middle of a cut header block */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct kf_carry_key);
+	__type(value, struct kf_carry);
+} kf_carries SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
@@ -225,6 +233,21 @@ static __always_inline struct tlstop_kf_path_key *kf_ins_get(struct kf_ins_key *
 static __always_inline void kf_ins_put(struct kf_ins_key *k, struct tlstop_kf_path_key *v)
 {
 	bpf_map_update_elem(&kf_ins, k, v, BPF_ANY);
+}
+
+static __always_inline struct kf_carry *kf_carry_get(struct kf_carry_key *k)
+{
+	return bpf_map_lookup_elem(&kf_carries, k);
+}
+
+static __always_inline void kf_carry_put(struct kf_carry_key *k, struct kf_carry *v)
+{
+	bpf_map_update_elem(&kf_carries, k, v, BPF_ANY);
+}
+
+static __always_inline void kf_carry_del(struct kf_carry_key *k)
+{
+	bpf_map_delete_elem(&kf_carries, k);
 }
 
 static __always_inline bool kf_path_match(struct tlstop_kf_path_key *k)

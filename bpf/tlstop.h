@@ -220,7 +220,8 @@ struct kf_dir {
 	__u8 hpack_lost; /* a header block was not walked: indexes unknown */
 	__u8 hdr_have; /* bytes of a frame header cut by the call's end */
 	__u8 h1_cont; /* the last call ended inside a request line */
-	__u8 pad[2];
+	__u8 carry; /* a header block cut by a call's end is in kf_carries */
+	__u8 pad;
 	__u8 hdr[32]; /* room for a masked offset plus a masked length */
 };
 
@@ -257,6 +258,25 @@ struct kf_ins_key {
 	__u32 dir;
 };
 
+/* A header block (one HEADERS frame's payload) that a call's end cut, kept
+ * until the rest comes so that it can be walked whole: readers such as
+ * gRPC's cut blocks often, and an unwalked block makes the rest of the
+ * direction's table unknown. */
+struct kf_carry_key {
+	__u64 conn;
+	__u32 dir;
+	__u32 pad;
+};
+
+struct kf_carry {
+	__u32 len; /* the frame's payload bytes, at most KF_WIN */
+	__u32 have; /* bytes of it in buf */
+	__u32 stream;
+	__u8 flags; /* the HEADERS frame's */
+	__u8 pad[3];
+	__u8 buf[2 * KF_WIN]; /* room for a masked offset plus a masked length */
+};
+
 struct kf_seg {
 	__u32 off;
 	__u32 len;
@@ -284,6 +304,7 @@ struct kf_scratch {
 	struct tlstop_kf_path_key key; /* the path being decided */
 	struct tlstop_kf_path_key lit; /* a :path literal just read */
 	struct kf_seg segs[KF_MAX_SEGS]; /* dropped ranges, in order */
+	struct kf_carry carry; /* zero: what a new carry starts from */
 	__u32 nsegs;
 	__u32 dropped; /* bytes in segs */
 	__u32 rejected; /* streams or requests rejected by this call */

@@ -29,6 +29,12 @@ struct model_ins {
 	struct tlstop_kf_path_key v;
 };
 
+struct model_carry {
+	struct kf_carry_key k;
+	struct kf_carry v;
+	bool used;
+};
+
 struct model {
 	uint32_t pid, tid;
 	char comm[TLSTOP_COMM_LEN];
@@ -42,6 +48,7 @@ struct model {
 	struct model_stream streams[MODEL_MAX];
 	struct model_ins ins[MODEL_MAX];
 	size_t nins;
+	struct model_carry carries[8];
 	struct kf_scratch s;
 	struct tlstop_data *rec;
 	uint64_t next_id;
@@ -105,6 +112,37 @@ static void kf_ins_put(struct kf_ins_key *k, struct tlstop_kf_path_key *v)
 		*old = *v;
 	else if (model_cur->nins < MODEL_MAX)
 		model_cur->ins[model_cur->nins++] = (struct model_ins){ .k = *k, .v = *v };
+}
+
+static struct kf_carry *kf_carry_get(struct kf_carry_key *k)
+{
+	for (size_t i = 0; i < sizeof(model_cur->carries) / sizeof(model_cur->carries[0]); i++)
+		if (model_cur->carries[i].used && !memcmp(&model_cur->carries[i].k, k, sizeof(*k)))
+			return &model_cur->carries[i].v;
+	return NULL;
+}
+
+static void kf_carry_put(struct kf_carry_key *k, struct kf_carry *v)
+{
+	struct kf_carry *old = kf_carry_get(k);
+
+	if (old) {
+		*old = *v;
+		return;
+	}
+	/* full: the block is not walked, as when the map fails */
+	for (size_t i = 0; i < sizeof(model_cur->carries) / sizeof(model_cur->carries[0]); i++)
+		if (!model_cur->carries[i].used) {
+			model_cur->carries[i] = (struct model_carry){ .k = *k, .v = *v, .used = true };
+			return;
+		}
+}
+
+static void kf_carry_del(struct kf_carry_key *k)
+{
+	for (size_t i = 0; i < sizeof(model_cur->carries) / sizeof(model_cur->carries[0]); i++)
+		if (model_cur->carries[i].used && !memcmp(&model_cur->carries[i].k, k, sizeof(*k)))
+			model_cur->carries[i].used = false;
 }
 
 /* an LPM trie lookup: some key's first prefixlen bits equal k's */
