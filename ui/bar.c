@@ -126,12 +126,23 @@ static void line_integrity(struct ui *ui)
 
 	ui_human(rate, sizeof(rate), ui->msg_rate);
 	ui_human(bytes, sizeof(bytes), ui->byte_rate);
-	putf(&c, R_NORMAL, "in %s msg/s %sB/s   ", rate, bytes);
+	/* a sampled rate is a part of the traffic: it says so */
+	putf(&c, R_NORMAL, "in %s msg/s %sB/s%s   ", rate, bytes,
+	     ui->o->sample > 1 ? " sampled" : "");
 	counter(&c, "drops", st->kernel.ringbuf_fail + st->kernel.map_fail +
 				     st->kernel.read_fail + st->incomplete_calls);
 	counter(&c, "trunc", st->truncated_calls);
 	counter(&c, "evicted", st->evicted_msgs);
 	counter(&c, "unknown-path", st->proto.unknown_paths);
+	if (ui->o->sample > 1) {
+		putf(&c, R_BADGE_WARN, "sample 1/%u", ui->o->sample);
+		put(&c, R_NORMAL, "   ");
+	}
+	/* not a loss: what the filters asked the kernel to keep back */
+	if (st->kfilter.bytes) {
+		ui_human(bytes, sizeof(bytes), (double)st->kfilter.bytes);
+		putf(&c, R_NORMAL, "kernel-filtered %sB   ", bytes);
+	}
 	if (ui->o->no_mask)
 		put(&c, R_BADGE_ERROR, "mask OFF");
 	else

@@ -21,4 +21,17 @@ ui_quit_restored live
 # the demo's process ended with tlstop
 sleep 0.5
 pgrep -x tlstop-demo >/dev/null && log "note: a tlstop-demo process is still running (not ours?)"
+
+# a filter the kernel applies: the header counts what it kept back (not a
+# loss), and sampling is announced on the rate and as a badge
+ui_run kf 160x40 --demo --sample 2 -f '^/demo\.Shop/GetOrder'
+ui_wait kf 'PID +COMM' 10 || fail "the view did not start with --sample 2 -f"
+ui_wait kf 'msg/s [0-9.]+[kMG]?B/s sampled ' 3 || fail "the rates do not say they are sampled"
+ui_wait kf 'sample 1/2 ' 3 || fail "no 'sample 1/2' badge"
+ui_quit_restored kf
+ui_run kf2 160x40 --demo -f '^/demo\.Shop/GetOrder'
+ui_wait kf2 'kernel-filtered [0-9.]+[kMG]?B ' 10 ||
+	fail "the header does not show the bytes the kernel filtered (Charge and HTTP/1 bodies)"
+ui_screen kf2 | grep -q 'sampled' && fail "unsampled rates say 'sampled'"
+ui_quit_restored kf2
 pass
