@@ -161,7 +161,9 @@ static __always_inline int kf_str(struct kf_walk *w, __u32 *off, __u32 *len, boo
 	if (h->i >= h->end)
 		return -1;
 	*huff = kf_win(w->s, h->i) & 0x80;
-	if (kf_int(w, 7, len) || *len > h->end - h->i)
+	/* past the window is fine: kf_slide() skips the rest, and the caller
+	 * reads only a string kf_slide() made room for */
+	if (kf_int(w, 7, len) || *len > h->block_end - h->base - h->i)
 		return -1;
 	*off = kf_opaque(w->s, h->i);
 	*len = kf_opaque(w->s, *len);
@@ -206,6 +208,33 @@ static __always_inline void kf_use_key(struct kf_walk *w, const struct tlstop_kf
 	}
 }
 
+/* Makes win hold the next need bytes of the block (or all that is left),
+ * moving it to the cursor when it does not; -1 when that cannot be read. */
+static __always_inline int kf_slide(struct kf_walk *w, __u32 need)
+{
+	struct kf_hwalk *h = &w->s->h;
+	__u32 at, n;
+
+	if (h->i + need <= h->end || h->base + h->end >= h->block_end)
+		return 0;
+	at = h->base + h->i;
+	if (at >= h->block_end)
+		return 0;
+	n = h->block_end - at;
+	if (n > KF_WIN)
+		n = KF_WIN;
+	if (KF_READ(w->s->win, ((n - 1) & (KF_WIN - 1)) + 1, h->src, at))
+		return -1;
+	h->base = at;
+	h->i = 0;
+	h->end = n;
+	return 0;
+}
+
+/* the most a field needs in win before its value: a 5-byte index or name
+ * length, and a name as long as ":path" */
+#define KF_FIELD_HEAD 16
+
 static long kf_field(__u32 unused, void *arg)
 {
 	struct kf_walk *w = arg;
@@ -216,7 +245,9 @@ static long kf_field(__u32 unused, void *arg)
 	bool huff, is_path = false, insert;
 	__u8 b;
 
-	if (h->i >= h->end) {
+	if (kf_slide(w, KF_FIELD_HEAD))
+		goto bad;
+	if (h->base + h->i >= h->block_end) {
 		h->done = 1;
 		return 1;
 	}
@@ -246,7 +277,8 @@ static long kf_field(__u32 unused, void *arg)
 	} else if (x >= 62) {
 		is_path = kf_dyn_path(w, x) != NULL;
 	}
-	if (kf_str(w, &off, &len, &huff))
+	/* the value's length and the path bytes a key holds */
+	if (kf_slide(w, 5 + TLSTOP_KF_PATH_MAX) || kf_str(w, &off, &len, &huff))
 		goto bad;
 	if (is_path) {
 		kf_key_from_win(s, &s->lit, off, len, huff);
@@ -278,9 +310,12 @@ static __always_inline void kf_reject_stream(struct kf_walk *w, __u32 stream)
 	w->s->rejected++;
 }
 
-/* A whole HEADERS frame (END_HEADERS set), its len (1 to KF_WIN) payload
- * bytes in s->win: walk its block for :path and the table insertions. */
-static __always_inline void kf_block(struct kf_walk *w, __u32 len, __u8 flags, __u32 stream)
+/* A whole HEADERS frame (END_HEADERS set) of len payload bytes, the first
+ * min(len, KF_WIN) in s->win and all at src in the traced process (src
+ * unused when len <= KF_WIN): walk its block for :path and the table
+ * insertions. */
+static __always_inline void kf_block(struct kf_walk *w, __u64 src, __u32 len, __u8 flags,
+				     __u32 stream)
 {
 	struct kf_scratch *s = w->s;
 	struct kf_hwalk *h = &s->h;
@@ -288,6 +323,7 @@ static __always_inline void kf_block(struct kf_walk *w, __u32 len, __u8 flags, _
 
 	__builtin_memset(h, 0, sizeof(*h));
 	h->dyn = !w->dir->hpack_lost;
+	h->src = src;
 	if (flags & 0x8) /* PADDED */
 		pad = kf_win(s, start++);
 	if (flags & 0x20) /* PRIORITY */
@@ -297,7 +333,8 @@ static __always_inline void kf_block(struct kf_walk *w, __u32 len, __u8 flags, _
 		return;
 	}
 	h->i = start;
-	h->end = len - pad;
+	h->block_end = len - pad;
+	h->end = h->block_end < KF_WIN ? h->block_end : KF_WIN;
 	KF_LOOP(KF_MAX_FIELDS, kf_field, w);
 	if (h->done && !h->bad)
 		w->dir->ins += h->ins;
@@ -313,15 +350,17 @@ static __always_inline void kf_block(struct kf_walk *w, __u32 len, __u8 flags, _
  * call, at s->pos. */
 static __always_inline void kf_headers(struct kf_walk *w, __u32 len, __u8 flags, __u32 stream)
 {
+	__u32 n = len < KF_WIN ? len : KF_WIN;
+
 	if (!len)
 		return;
-	if (len > KF_WIN ||
-	    KF_READ(w->s->win, ((len - 1) & (KF_WIN - 1)) + 1, w->base, w->s->pos)) {
+	if (len > KF_BLOCK_MAX ||
+	    KF_READ(w->s->win, ((n - 1) & (KF_WIN - 1)) + 1, w->base, w->s->pos)) {
 		w->dir->hpack_lost = 1;
 		w->s->unknown++;
 		return;
 	}
-	kf_block(w, len, flags, stream);
+	kf_block(w, w->base + w->s->pos, len, flags, stream);
 }
 
 /* END_STREAM of one direction: a stream closed both ways is forgotten. */
@@ -395,7 +434,7 @@ static __always_inline void kf_carry_add(struct kf_walk *w, __u32 n)
 	KF_COPY(w->s->win, c->buf, KF_WIN);
 	kf_carry_del(&k);
 	w->dir->carry = 0;
-	kf_block(w, len, flags, stream);
+	kf_block(w, 0, len, flags, stream);
 	/* kf_frame_start() saw END_STREAM before the verdict existed */
 	if (flags & 0x1)
 		kf_end_stream(w, stream);

@@ -196,7 +196,8 @@ struct tlstop_kf_counters {
 /* The prefilter's state (bpf/kf_logic.h decides with it), in maps of the
  * BPF programs and in the userspace model of the property test. */
 
-#define KF_WIN 512 /* header block bytes examined */
+#define KF_WIN 512 /* header block bytes examined at once */
+#define KF_BLOCK_MAX 16384 /* header block bytes walked, sliding the window */
 #define KF_H1_PEEK 128 /* request line bytes examined */
 #define KF_MAX_SEGS 32 /* dropped ranges in one call */
 #define KF_MAX_FRAMES 2048 /* frames walked in one call */
@@ -284,8 +285,11 @@ struct kf_seg {
 
 /* The cursor of a header block walk. */
 struct kf_hwalk {
-	__u32 i; /* in win */
-	__u32 end;
+	__u32 i; /* in win; past end after a string longer than the window */
+	__u32 end; /* of the block's bytes in win */
+	__u32 base; /* offset in the block of win[0] */
+	__u32 block_end; /* the block's length, padding left out */
+	__u64 src; /* the block in the traced process, to slide win along it */
 	__u32 ins; /* insertions in this block so far */
 	__u8 path; /* enum kf_path_state */
 	__u8 bad; /* malformed or past the window: insertions unknown */

@@ -61,9 +61,7 @@
 #include <string.h>
 #include <time.h>
 
-#include <openssl/evp.h>
 #include <openssl/ssl.h>
-#include <openssl/x509.h>
 
 #include "proto/hpack.h"
 #include "proto/http2.h"
@@ -436,58 +434,6 @@ static void call(struct end *c, struct end *s, uint32_t stream, int which, const
 	check_message(c, len, "client");
 }
 
-static bool handshake_step(SSL *ssl)
-{
-	int r = SSL_do_handshake(ssl);
-
-	if (r == 1)
-		return true;
-	if (SSL_get_error(ssl, r) != SSL_ERROR_WANT_READ &&
-	    SSL_get_error(ssl, r) != SSL_ERROR_WANT_WRITE)
-		prog_die("TLS handshake failed");
-	return false;
-}
-
-/* Both ends over one BIO pair, each half holding a whole flight (cap bytes
- * of frames and their records' overhead); the handshake steps each side in
- * turn. No session tickets: they would add reads outside the calls. */
-static void tls_pair(SSL **client, SSL **server, size_t cap)
-{
-	SSL_CTX *cctx = SSL_CTX_new(TLS_client_method());
-	SSL_CTX *sctx = SSL_CTX_new(TLS_server_method());
-	bool cdone = false, sdone = false;
-	EVP_PKEY *pkey;
-	BIO *cbio, *sbio;
-	X509 *cert;
-
-	prog_make_cert(&pkey, &cert);
-	if (!cctx || !sctx || SSL_CTX_use_certificate(sctx, cert) != 1 ||
-	    SSL_CTX_use_PrivateKey(sctx, pkey) != 1)
-		prog_die("cannot set up the TLS contexts");
-	SSL_CTX_set_min_proto_version(cctx, TLS1_3_VERSION);
-	SSL_CTX_set_num_tickets(sctx, 0);
-	*client = SSL_new(cctx);
-	*server = SSL_new(sctx);
-	if (!*client || !*server || !BIO_new_bio_pair(&cbio, cap + cap / 8 + 65536, &sbio,
-						      cap + cap / 8 + 65536))
-		prog_die("cannot set up the memory BIOs");
-	SSL_set_bio(*client, cbio, cbio);
-	SSL_set_bio(*server, sbio, sbio);
-	SSL_set_connect_state(*client);
-	SSL_set_accept_state(*server);
-	for (int i = 0; !cdone || !sdone; i++) {
-		if (i == 100)
-			prog_die("the TLS handshake made no progress");
-		cdone = cdone || handshake_step(*client);
-		sdone = sdone || handshake_step(*server);
-	}
-	/* the SSL objects hold their own references */
-	SSL_CTX_free(cctx);
-	SSL_CTX_free(sctx);
-	X509_free(cert);
-	EVP_PKEY_free(pkey);
-}
-
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -552,7 +498,9 @@ int main(int argc, char **argv)
 	/* the largest flight: the server's, DATA frames of the message and
 	 * two header blocks */
 	cap = len + (len / FRAME_MAX + 1) * H2_HDR_LEN + 2 * HEADERS_ROOM;
-	tls_pair(&cssl, &sssl, cap);
+	/* each half of the BIO pair holds a whole flight: cap bytes of frames
+	 * and their records' overhead */
+	prog_tls_pair(cap + cap / 8 + 65536, &cssl, &sssl);
 	end_init(&c, cssl, false, cap);
 	end_init(&s, sssl, true, cap);
 	h2_open(&c, &s);

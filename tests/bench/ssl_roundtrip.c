@@ -272,55 +272,6 @@ static long roundtrip(SSL *ssl, const unsigned char *out, unsigned char *in, siz
 	return calls < 0 ? -1 : calls + 1;
 }
 
-/* One step of a handshake over memory BIOs; true once it is complete.
- * Wanting to read or write only means the other side has to move first. */
-static bool handshake_step(SSL *ssl, const char *failed)
-{
-	int r = SSL_do_handshake(ssl);
-
-	if (r == 1)
-		return true;
-	switch (SSL_get_error(ssl, r)) {
-	case SSL_ERROR_WANT_READ:
-	case SSL_ERROR_WANT_WRITE:
-		return false;
-	default:
-		die(failed);
-	}
-	return false;
-}
-
-/* Both ends in this thread, joined by a BIO pair; the handshake runs by
- * stepping each side in turn until both are done. */
-static void mem_pair(SSL_CTX *cctx, SSL_CTX *sctx, SSL **client, SSL **server)
-{
-	bool client_done = false, server_done = false;
-	BIO *cbio, *sbio;
-	SSL *c, *s;
-
-	c = SSL_new(cctx);
-	s = SSL_new(sctx);
-	if (!c || !s || !BIO_new_bio_pair(&cbio, PAIR_BUF, &sbio, PAIR_BUF))
-		die("cannot set up the memory BIOs");
-	/* one BIO as both rbio and wbio takes a single reference */
-	SSL_set_bio(c, cbio, cbio);
-	SSL_set_bio(s, sbio, sbio);
-	SSL_set_connect_state(c);
-	SSL_set_accept_state(s);
-	/* TLS 1.3 needs two flights each way at most; this bound only stops
-	 * a handshake that no longer progresses from spinning for ever */
-	for (int i = 0; !client_done || !server_done; i++) {
-		if (i == 100)
-			die("TLS handshake over memory BIOs made no progress");
-		if (!client_done)
-			client_done = handshake_step(c, "TLS handshake failed (client, memory BIOs)");
-		if (!server_done)
-			server_done = handshake_step(s, "TLS handshake failed (server, memory BIOs)");
-	}
-	*client = c;
-	*server = s;
-}
-
 /* Before the server thread starts, which inherits the mask. */
 static void pin(long cpu)
 {
@@ -360,12 +311,12 @@ int main(int argc, char **argv)
 	struct server srv = { .size = 100, .iterations = 10000, .warmup = 1000 };
 	unsigned long client_calls = 0;
 	unsigned char *out, *in, *peer_buf = NULL;
-	EVP_PKEY *pkey;
+	EVP_PKEY *pkey = NULL;
 	pthread_t thread;
 	uint64_t t0, t1;
 	uint16_t port;
-	X509 *cert;
-	SSL_CTX *cctx;
+	X509 *cert = NULL;
+	SSL_CTX *cctx = NULL;
 	SSL *ssl, *peer = NULL;
 	bool hold = false, mem = false;
 	long cpu = -1;
@@ -425,15 +376,15 @@ int main(int argc, char **argv)
 	if (cpu >= 0)
 		pin(cpu);
 
-	prog_make_cert(&pkey, &cert);
-	srv.ctx = make_ctx(1, pkey, cert);
-	cctx = make_ctx(0, NULL, NULL);
 	if (mem) {
-		mem_pair(cctx, srv.ctx, &ssl, &peer);
+		prog_tls_pair(PAIR_BUF, &ssl, &peer);
 		peer_buf = malloc(srv.size);
 		if (!peer_buf)
 			die("out of memory");
 	} else {
+		prog_make_cert(&pkey, &cert);
+		srv.ctx = make_ctx(1, pkey, cert);
+		cctx = make_ctx(0, NULL, NULL);
 		srv.listen_fd = listen_loopback(&port);
 		if (pthread_create(&thread, NULL, server_main, &srv))
 			die("cannot start the server thread");

@@ -1,6 +1,9 @@
-/* prog_util.h - what the TLS test programs share: errors, waits, sockets. */
+/* prog_util.h - what the TLS test programs share: errors, waits, sockets,
+ * certificates, in-memory TLS pairs. */
 #ifndef TLSTOP_PROG_UTIL_H
 #define TLSTOP_PROG_UTIL_H
+
+#include <stddef.h>
 
 #include <openssl/types.h>
 
@@ -16,5 +19,9 @@ unsigned prog_local_port(int fd);
 void prog_wait_go_file(const char *path);
 /* A throwaway self-signed certificate for localhost and its key. */
 void prog_make_cert(EVP_PKEY **pkey, X509 **cert);
+/* A TLS 1.3 client and server in this thread, joined by a BIO pair whose
+ * halves hold buf_size bytes each (the largest flight one side writes before
+ * the other reads), handshake done, no session tickets; exits on failure. */
+void prog_tls_pair(size_t buf_size, SSL **client, SSL **server);
 
 #endif

@@ -423,12 +423,25 @@ static void data_frame(struct prop_rng *r, struct strbuf *out, uint32_t sid,
 
 /* ---- a stream's steps as frames ---- */
 
+/* A value of n bytes (at most LONG_MAX_LEN), as long header values make the
+ * kernel walk blocks past its window and skip strings longer than it. */
+#define LONG_MAX_LEN 3000
+static const char *long_value(size_t n)
+{
+	static char v[LONG_MAX_LEN + 1];
+
+	if (!v[0])
+		for (size_t i = 0; i < LONG_MAX_LEN; i++)
+			v[i] = (char)('a' + i * 7 % 26);
+	return v + LONG_MAX_LEN - n;
+}
+
 static size_t request_fields(struct prop_rng *r, const struct stream *s, struct field *f,
 			     char *id, int *path_at)
 {
 	struct field pseudo[] = {
 		{ ":method", s->method }, { ":scheme", "https" }, { ":path", s->path },
-		{ ":authority", "svc.test:443" },
+		{ ":authority", rng_pct(r, 20) ? long_value(rng_range(r, 100, 1500)) : "svc.test:443" },
 	};
 	size_t n = 0;
 
@@ -458,6 +471,8 @@ static size_t request_fields(struct prop_rng *r, const struct stream *s, struct 
 		snprintf(id, 16, "%08x", (uint32_t)rng_next(r));
 		f[n++] = (struct field){ "x-request-id", id };
 	}
+	if (rng_pct(r, 35))
+		f[n++] = (struct field){ "authorization", long_value(rng_range(r, 200, LONG_MAX_LEN)) };
 	return n;
 }
 

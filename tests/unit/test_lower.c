@@ -446,13 +446,67 @@ static void test_and_or(void)
 	CHECK(regex_count("^/(a|b|c|d|e|f|g|h)(a|b|c|d|e|f|g|h)(a|b|c|d|e|f|g|h)x") == 512);
 	r = lowered("path ~ '^/(a|b|c|d|e|f|g|h)(a|b|c|d|e|f|g|h)(a|b|c|d|e|f|g|h)(a|b)'");
 	CHECK(r && r->nprefixes == 512 && has_prefix(r, "/hha"));
-	CHECK(regex_count("^(.|..)") == 256);
+	CHECK(regex_paths("^(.|..)", "-")); /* every byte alone: test_every_path() */
 	/* branches that together make too many are cut, anchored or not */
 	CHECK(regex_paths("(^/a.|^/b.|^/c.)x", "/a /b /c"));
 	CHECK(regex_paths("^(/a.|/b.|/c.)x", "/a /b /c"));
 	CHECK(regex_paths("^/(a.|b.|cd)x", "/a /b /c"));
 	CHECK(regex_count("^/(a.|b.)x") == 512);
 	CHECK(regex_count("^/(a|.)(a|.)") == 256);
+}
+
+/* Prefixes that let every path pass (the empty one, or each byte alone)
+ * are no rule, whether from one regex or from an or. */
+static void test_every_path(void)
+{
+	const struct kf_rules *r;
+
+	CHECK(regex_paths("^.", "-"));
+	CHECK(regex_paths("^..", "-")); /* 65536 would be too many: ends after one */
+	CHECK(regex_paths("^(.|..)", "-"));
+	CHECK(regex_paths("^(.|/abc)", "-"));
+	CHECK(regex_paths("^[\\x00-\\xff]", "-"));
+	CHECK(regex_paths("^[^a]|^a", "-"));
+	CHECK(regex_paths("^\\N|^\\n", "-"));
+	CHECK(regex_paths("^(\\d|\\D)", "-"));
+	/* one byte short, or a byte only with what follows: a rule */
+	CHECK_EQ_U64(regex_count("^[^a]"), 255);
+	CHECK_EQ_U64(regex_count("^[^a]|^ab"), 256);
+	CHECK_EQ_U64(regex_count("^.a"), 256);
+	CHECK_EQ_U64(regex_count("^(.a|.b)"), 512);
+	/* from an or of rules, each narrower */
+	CHECK(paths_are("'^[a-m]' or '^[^a-m]'", "-"));
+	CHECK(paths_are("'^[\\\\x00-\\\\x7f].' or '^[\\\\x80-\\\\xff].'", "-"));
+	CHECK(paths_are("'^[a-m]' or '^[^a-m]' or '^/x'", "-"));
+	CHECK(paths_are("('^[a-m]' or '^[^a-m]') and '^/x'", "/x"));
+	CHECK(paths_are("'^.' and '^/x'", "/x"));
+	r = lowered("'^[a-m]' or '^[^a-n]'");
+	CHECK(r && r->paths_set && r->nprefixes == 255 && !has_prefix(r, "n"));
+	CHECK(sets_are("'^.' and pid == 1", "1", "-"));
+	CHECK(explains("'^(.|..)' and pid == 1", 1, true,
+		       "kernel: pid in {1}\n"
+		       "userspace: '^(.|..)' and pid == 1\n"
+		       "not in the kernel: '^(.|..)' (matches every path)\n"));
+	CHECK(explains("'^[a-m]' or '^[^a-m]' or '^/x'", 1, true,
+		       "kernel: nothing (every call is copied)\n"
+		       "userspace: '^[a-m]' or '^[^a-m]' or '^/x'\n"
+		       "not in the kernel: '^[a-m]' (or with branches that together match every "
+		       "path)\n"
+		       "not in the kernel: '^[^a-m]' (or with branches that together match every "
+		       "path)\n"
+		       "not in the kernel: '^/x' (or with branches that together match every "
+		       "path)\n"));
+	CHECK(explains("'^[a-m]' or '^[^a-m]' or status == 1", 1, true,
+		       "kernel: nothing (every call is copied)\n"
+		       "userspace: '^[a-m]' or '^[^a-m]' or status == 1\n"
+		       "not in the kernel: '^[a-m]' (or with a branch that cannot be lowered)\n"
+		       "not in the kernel: '^[^a-m]' (or with a branch that cannot be lowered)\n"
+		       "not in the kernel: status == 1 (field not known in the kernel)\n"));
+	CHECK(explains("'^.*' or '^.'", 1, true,
+		       "kernel: nothing (every call is copied)\n"
+		       "userspace: '^.*' or '^.'\n"
+		       "not in the kernel: '^.*' (regex has no fixed beginning)\n"
+		       "not in the kernel: '^.' (matches every path)\n"));
 }
 
 static void test_explain(void)
@@ -1026,6 +1080,7 @@ int main(void)
 	test_not_lowered();
 	test_terms();
 	test_and_or();
+	test_every_path();
 	test_explain();
 	test_regex_soundness();
 	test_expr_soundness();
