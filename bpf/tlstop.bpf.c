@@ -513,13 +513,15 @@ static __always_inline void emit_packed(struct emit_ctx *ectx)
 		return;
 	}
 	size = sizeof(*h) + ectx->nsegs * sizeof(struct tlstop_skip) + ectx->packed;
-	if (size > sizeof(*h) + sizeof(ectx->body))
-		return;
 	h->hdr.size = size;
 	h->chunk_len = ectx->captured;
 	h->nskips = ectx->nsegs;
 	h->flags |= TLSTOP_F_SKIP | TLSTOP_F_LAST;
-	if (bpf_ringbuf_output(&events, h, size, wakeup_flag()) && cnt) {
+	/* the size test bounds the read for the verifier; the caller's checks
+	 * mean it never fails, and if it did the record is counted lost */
+	if ((size > sizeof(*h) + sizeof(ectx->body) ||
+	     bpf_ringbuf_output(&events, h, size, wakeup_flag())) &&
+	    cnt) {
 		cnt->ringbuf_fail++;
 		cnt->ringbuf_fail_bytes += ectx->packed;
 	}

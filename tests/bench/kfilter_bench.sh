@@ -70,12 +70,8 @@ USER_FILTER=/pkg.A/
 CONFIGS="a b c"
 [ -n "${KF_BENCH_USERSPACE:-}" ] && CONFIGS="a b c d"
 
-say() { printf '%s\n' "$*"; }
-warn() { printf '%s: %s\n' "$PROG" "$*" >&2; }
-die() {
-	warn "$*"
-	exit 1
-}
+# shellcheck source=tests/bench/bench_lib.sh
+. "$(dirname "$0")/bench_lib.sh" || exit 1
 
 if [ "$(id -u)" != 0 ]; then
 	warn "SKIP: attaching uprobes needs root: run 'sudo make bench-kfilter'"
@@ -101,26 +97,6 @@ H2_PID=
 TRACER=
 BPF_STATS=$(sysctl -n kernel.bpf_stats_enabled 2> /dev/null)
 
-# stop PID: SIGTERM, SIGKILL after 15 s, then reap it (our child: its pid
-# stays ours until then).
-stop() {
-	[ -n "$1" ] || return 0
-	kill -TERM "$1" 2> /dev/null
-	_i=0
-	while :; do
-		case $(state "$1") in
-		Z | gone) break ;;
-		esac
-		_i=$((_i + 1))
-		if [ "$_i" -eq 150 ]; then
-			warn "pid $1 did not exit 15 s after SIGTERM; killing it"
-			kill -KILL "$1" 2> /dev/null
-		fi
-		sleep 0.1
-	done
-	wait "$1" 2> /dev/null
-}
-
 cleanup() {
 	stop "$TRACER"
 	stop "$H2_PID"
@@ -130,16 +106,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
-
-# /proc/PID/stat after the command name, which may hold blanks
-stat_fields() {
-	sed 's/.*) //' /proc/"$1"/stat 2> /dev/null
-}
-
-state() {
-	_s=$(stat_fields "$1" | cut -d' ' -f1)
-	say "${_s:-gone}"
-}
 
 # utime + stime of PID, in clock ticks
 cpu_ticks() {
@@ -179,10 +145,6 @@ settle() {
 		_prev=$_now
 		_i=$((_i + 1))
 	done
-}
-
-field() {
-	printf '%s\n' "$2" | tr ' ' '\n' | sed -n "s/^$1=//p"
 }
 
 # jnum JSON KEY: the number after "KEY": (KEY may hold a regex prefix such

@@ -51,9 +51,8 @@ RT=$BENCH_BUILDDIR/tests/bench/ssl_roundtrip
 EP=$BENCH_BUILDDIR/tests/bench/empty_probes
 CONFIGS="untraced floor tlstop-er tlstop sslsniff"
 
-say() { printf '%s\n' "$*"; }
-warn() { printf '%s: %s\n' "$PROG" "$*" >&2; }
-die() { warn "$*"; exit 1; }
+# shellcheck source=tests/bench/bench_lib.sh
+. "$(dirname "$0")/bench_lib.sh" || exit 1
 
 if [ "$(id -u)" != 0 ]; then
 	die "attaching uprobes needs root: run 'sudo make bench' (or this script as root)"
@@ -94,31 +93,6 @@ TMP=$(mktemp -d /tmp/tlstop-bench.XXXXXX) || die "cannot create a temporary dire
 HOLDER=
 TRACER=
 CHECKER=
-
-# Wait for a child to become a zombie, then reap it; a zombie keeps its pid,
-# so the kill below can never reach another process.
-reap() {
-	_pid=$1
-	_i=0
-	while [ -r /proc/"$_pid"/stat ]; do
-		_state=$(sed 's/.*) //' /proc/"$_pid"/stat 2>/dev/null | cut -d' ' -f1)
-		[ "$_state" = Z ] || [ -z "$_state" ] && break
-		_i=$((_i + 1))
-		if [ "$_i" -eq 150 ]; then
-			warn "pid $_pid did not exit 15 s after SIGTERM; killing it"
-			kill -KILL "$_pid" 2>/dev/null
-		fi
-		sleep 0.1
-	done
-	wait "$_pid" 2>/dev/null
-}
-
-# stop PID [SIGNAL]
-stop() {
-	[ -n "$1" ] || return 0
-	kill -"${2:-TERM}" "$1" 2>/dev/null
-	reap "$1"
-}
 
 # Stop the tracer of configuration $1: sslsniff flushes its output only on
 # SIGINT (KeyboardInterrupt); SIGTERM would drop Python's buffer.
@@ -270,10 +244,6 @@ run_rt() {
 		return 1
 	}
 	cat "$TMP/rt.out"
-}
-
-field() {
-	printf '%s\n' "$2" | tr ' ' '\n' | sed -n "s/^$1=//p"
 }
 
 # Records the running tracer of configuration $1 reported lost so far: tlstop

@@ -223,28 +223,29 @@ def main():
     p = argparse.ArgumentParser(description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="cmd", required=True)
-    s = sub.add_parser("server")
-    s.add_argument("--cert", required=True)
-    s.add_argument("--key", required=True)
-    s.set_defaults(fn=serve)
-    c = sub.add_parser("client")
-    c.add_argument("--port", type=int, required=True)
-    c.add_argument("--cert", required=True)
-    c.add_argument("--timeout", type=float, default=10)
-    c.set_defaults(fn=client)
-    s = sub.add_parser("ab-server")
-    s.add_argument("--cert", required=True)
-    s.add_argument("--key", required=True)
-    s.set_defaults(fn=ab_serve)
-    c = sub.add_parser("ab-client")
-    c.add_argument("--port", type=int, required=True)
-    c.add_argument("--cert", required=True)
-    c.add_argument("--timeout", type=float, default=10)
+
+    def add_server(name, fn):
+        s = sub.add_parser(name)
+        s.add_argument("--cert", required=True)
+        s.add_argument("--key", required=True)
+        s.set_defaults(fn=fn)
+
+    def add_client(name, fn):
+        c = sub.add_parser(name)
+        c.add_argument("--port", type=int, required=True)
+        c.add_argument("--cert", required=True)
+        c.add_argument("--timeout", type=float, default=10)
+        c.set_defaults(fn=fn)
+        return c
+
+    add_server("server", serve)
+    add_client("client", client)
+    add_server("ab-server", ab_serve)
+    c = add_client("ab-client", ab_client)
     c.add_argument("--calls", type=int, default=40, help="calls per service")
     c.add_argument("--request-size", type=int, default=4000, help="bytes of field 1")
     c.add_argument("--reply-size", type=int, default=5000, help="bytes of field 1")
     c.add_argument("--wait-file", help="connect once this file exists")
-    c.set_defaults(fn=ab_client)
     a = p.parse_args()
     a.fn(a)
 
